@@ -1,0 +1,35 @@
+import DeployerModel
+
+/// Small valid objects for tests.
+public enum SampleObjects {
+    /// A ServiceDeployment on a static infrastructure at one version.
+    public static func deployment(_ name: String, version: String = "v1", labels: [String: String] = [:], namespace: String = "default")
+        -> JSONValue
+    {
+        var metadata: JSONValue = ["name": .string(name), "namespace": .string(namespace)]
+        if !labels.isEmpty { metadata["labels"] = .object(labels.mapValues { .string($0) }) }
+        return [
+            "apiVersion": .string(ResourceKind.apiVersion), "kind": "ServiceDeployment", "metadata": metadata,
+            "spec": ["service": "churn", "infrastructure": "dev-static", "version": .string(version)],
+        ]
+    }
+
+    /// A Stage.
+    public static func stage(_ name: String, order: Int64 = 10) -> JSONValue {
+        [
+            "apiVersion": .string(ResourceKind.apiVersion), "kind": "Stage",
+            "metadata": ["name": .string(name), "namespace": "default"],
+            "spec": ["displayName": .string(name.capitalized), "order": .int(order)],
+        ]
+    }
+
+    /// A Ready condition as a controller writes it.
+    public static func readyCondition(generation: Int64, status: String = "True") -> JSONValue {
+        [
+            "type": "Ready", "status": .string(status), "reason": "RolloutComplete", "message": "ready",
+            "observedGeneration": .int(generation), "lastTransitionTime": "2026-11-28T10:00:00Z",
+        ]
+    }
+}
+
+import Foundation
