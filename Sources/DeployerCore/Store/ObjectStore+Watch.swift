@@ -54,10 +54,15 @@ extension ObjectStore {
         }
     }
 
-    /// Ends every watch and closes the journal; the store is unusable afterwards.
-    public func close() async throws {
+    /// Ends every open watch (a server shutting down).
+    public func finishWatches() {
         for watcher in watchers.values { watcher.continuation.finish() }
         watchers = [:]
+    }
+
+    /// Ends every watch and closes the journal; the store is unusable afterwards.
+    public func close() async throws {
+        finishWatches()
         try await journal?.close()
     }
 

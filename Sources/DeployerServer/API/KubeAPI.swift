@@ -1,0 +1,120 @@
+import DeployerCore
+import DeployerModel
+import Foundation
+
+/// The Kubernetes-shaped REST API over a `ResourceStore`: discovery, OpenAPI, get, list,
+/// watch, create, update, patch, delete and `/status`, with `Status` errors. Framework-free:
+/// a request goes in, a response comes out; `APIServer` puts it on a socket.
+public struct KubeAPI: Sendable {
+    let store: any ResourceStore
+    let authenticator: TokenAuthenticator
+    let metrics: APIMetrics?
+    let now: @Sendable () -> Date
+    /// Largest request body accepted, as on a real API server (3 MiB).
+    public static let maximumBodyBytes = 3 * 1024 * 1024
+
+    public init(
+        store: any ResourceStore, authenticator: TokenAuthenticator, metrics: APIMetrics? = nil,
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
+        self.store = store
+        self.authenticator = authenticator
+        self.metrics = metrics
+        self.now = now
+    }
+
+    /// Answers one request.
+    public func handle(_ request: APIRequest) async -> APIResponse {
+        let started = ContinuousClock.now
+        var verb = request.method.lowercased()
+        var resource = ""
+        let response: APIResponse
+        do {
+            response = try await route(request, verb: &verb, resource: &resource)
+        } catch let error as APIError {
+            response = .error(error)
+        } catch {
+            response = .error(.internalError("\(error)"))
+        }
+        metrics?.record(verb: verb, resource: resource, code: response.status, duration: ContinuousClock.now - started)
+        return response
+    }
+
+    private func route(_ request: APIRequest, verb: inout String, resource: inout String) async throws -> APIResponse {
+        let segments = request.path.split(separator: "/")
+        switch request.path {
+        case "/healthz", "/readyz", "/livez": return .text("ok")
+        case "/version", "/version/": return version()
+        default: break
+        }
+        _ = try authenticator.authenticate(request.header("authorization"))
+        if request.path == "/metrics", let metrics { return .text(metrics.exposition(), contentType: "text/plain; version=0.0.4") }
+        guard request.method == "GET" || segments.count > 3 else { throw APIError.methodNotAllowed() }
+        switch segments.count {
+        case 1 where segments[0] == "api": return coreDiscovery(request)
+        case 1 where segments[0] == "apis": return groupsDiscovery(request)
+        case 2 where segments[0] == "openapi" && segments[1] == "v3": return openAPIIndex()
+        case 2 where segments[0] == "apis" && segments[1] == Substring(ResourceKind.group):
+            return .json(JSONValue(["kind": "APIGroup", "apiVersion": "v1"]).merging(groupDocument))
+        case 3 where Array(segments) == ["apis", Substring(ResourceKind.group), Substring(ResourceKind.version)]:
+            return groupVersionDiscovery()
+        case 5 where segments[0] == "openapi" && segments[2...].joined(separator: "/") == Self.groupVersionPath:
+            return openAPIGroupVersion()
+        default: break
+        }
+        guard segments.count > 3, segments[0] == "apis", segments[1] == Substring(ResourceKind.group),
+            segments[2] == Substring(ResourceKind.version), let path = ResourcePath.parse(segments[3...])
+        else { throw APIError.resourceNotFound(request.path) }
+        resource = path.kind.plural + (path.subresource.map { "/" + $0 } ?? "")
+        return try await dispatch(request, path: path, verb: &verb)
+    }
+
+    private func dispatch(_ request: APIRequest, path: ResourcePath, verb: inout String) async throws -> APIResponse {
+        let isWatch = ["true", "1"].contains(request.query["watch"] ?? "")
+        switch (request.method, path.name) {
+        case ("GET", nil):
+            verb = isWatch ? "watch" : "list"
+            return isWatch ? try await watch(request, path: path) : try await list(request, path: path)
+        case ("GET", .some(let name)):
+            verb = "get"
+            return try await get(request, path: path, name: name)
+        case ("POST", nil):
+            verb = "create"
+            return try await create(request, path: path)
+        case ("PUT", .some(let name)):
+            verb = "update"
+            return try await replace(request, path: path, name: name)
+        case ("PATCH", .some(let name)):
+            verb = "patch"
+            return try await patch(request, path: path, name: name)
+        case ("DELETE", .some(let name)):
+            verb = "delete"
+            return try await delete(request, path: path, name: name)
+        default:
+            throw APIError.methodNotAllowed()
+        }
+    }
+
+    func listQuery(_ request: APIRequest, namespace: String?) throws -> ListQuery {
+        ListQuery(
+            namespace: namespace,
+            labelSelector: try request.query["labelSelector"].map(LabelSelector.init(parsing:)) ?? .everything,
+            fieldSelector: try request.query["fieldSelector"].map(FieldSelector.init(parsing:)) ?? .everything,
+            limit: request.query["limit"].flatMap(Int.init),
+            continueToken: request.query["continue"])
+    }
+
+    /// Whether the client asked for a `meta.k8s.io/v1` Table (`kubectl get`).
+    func wantsTable(_ request: APIRequest) -> Bool {
+        (request.header("accept") ?? "").contains("as=Table")
+    }
+}
+
+extension JSONValue {
+    init(_ members: [String: String]) { self = .object(members.mapValues { .string($0) }) }
+
+    /// The members of both objects, `other` winning.
+    func merging(_ other: JSONValue) -> JSONValue {
+        .object((objectValue ?? [:]).merging(other.objectValue ?? [:]) { _, new in new })
+    }
+}

@@ -1,0 +1,81 @@
+import DeployerModel
+import Foundation
+
+/// The files `apideployer serve` keeps in its data directory:
+///
+/// - `store.sqlite` — the resources (see `SQLiteJournal`);
+/// - `tls/server.crt`, `tls/server.key` — created at first start unless others are given;
+/// - `tokens.json` — API tokens, stored only as SHA-256 hashes;
+/// - `kubeconfig` (mode 0600) — server URL, CA and the bootstrap admin token, for kubectl and our CLI.
+public struct DataDirectory: Sendable {
+    public let url: URL
+
+    public init(_ path: String) {
+        url = URL(fileURLWithPath: path)
+    }
+
+    public var storePath: String { url.appendingPathComponent("store.sqlite").path }
+    public var kubeconfigPath: String { url.appendingPathComponent("kubeconfig").path }
+    var tokensPath: String { url.appendingPathComponent("tokens.json").path }
+    var certificatePath: String { url.appendingPathComponent("tls/server.crt").path }
+    var keyPath: String { url.appendingPathComponent("tls/server.key").path }
+
+    /// Creates the directory (mode 0700) and, on first start, the TLS material.
+    public func prepare(certificatePath givenCertificate: String?, keyPath givenKey: String?) throws -> (certificate: String, key: String) {
+        let files = FileManager.default
+        try files.createDirectory(at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        if let givenCertificate, let givenKey {
+            return (try String(contentsOfFile: givenCertificate, encoding: .utf8), try String(contentsOfFile: givenKey, encoding: .utf8))
+        }
+        if !files.fileExists(atPath: certificatePath) || !files.fileExists(atPath: keyPath) {
+            try files.createDirectory(
+                at: url.appendingPathComponent("tls"), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            let made = try SelfSignedCertificate.make()
+            try Self.writePrivate(made.certificate, to: certificatePath)
+            try Self.writePrivate(made.key, to: keyPath)
+        }
+        return (try String(contentsOfFile: certificatePath, encoding: .utf8), try String(contentsOfFile: keyPath, encoding: .utf8))
+    }
+
+    /// The stored tokens; on first start, a bootstrap admin token is created and returned once.
+    public func loadTokens() throws -> (entries: [TokenAuthenticator.Entry], newAdminToken: String?) {
+        if let data = FileManager.default.contents(atPath: tokensPath) {
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .iso8601
+            return (try decoder.decode([TokenAuthenticator.Entry].self, from: data), nil)
+        }
+        let token = TokenAuthenticator.generateToken()
+        let entries = [TokenAuthenticator.Entry(user: "admin", groups: ["system:masters"], sha256: TokenAuthenticator.hash(token))]
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try Self.writePrivate(String(decoding: try encoder.encode(entries), as: UTF8.self), to: tokensPath)
+        return (entries, token)
+    }
+
+    /// Writes the kubeconfig for `server`; keeps the token of an existing kubeconfig when no new one is given.
+    public func writeKubeconfig(server: String, certificatePEM: String?, newToken: String?) throws {
+        var token = newToken
+        if token == nil, let existing = try? String(contentsOfFile: kubeconfigPath, encoding: .utf8),
+            let document = try JSONValue.parseYAMLDocuments(existing).first,
+            let config = try? document.decode(Kubeconfig.self)
+        {
+            token = config.users.first?.user.token
+        }
+        guard let token else { return }
+        let config = Kubeconfig(
+            name: "apideployer", server: server, certificateAuthorityData: certificatePEM.map { Base64.encode(Array($0.utf8)) },
+            token: token)
+        try Self.writePrivate(try JSONValue(encoding: config).yamlString(), to: kubeconfigPath)
+    }
+
+    /// Writes a file readable only by its owner, atomically.
+    static func writePrivate(_ text: String, to path: String) throws {
+        let temporary = path + ".tmp"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]),
+            rename(temporary, path) == 0
+        else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
+    }
+}

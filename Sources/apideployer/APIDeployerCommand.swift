@@ -1,0 +1,26 @@
+import ArgumentParser
+
+/// `apideployer`: one binary, one subcommand per role.
+@main
+struct APIDeployerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apideployer",
+        abstract: "Deploys versioned API services onto infrastructures from declarative specs.",
+        subcommands: [
+            ServeCommand.self, ApplyCommand.self, GetCommand.self, DescribeCommand.self, DeleteCommand.self,
+            WaitCommand.self, DiffCommand.self, GenCommand.self,
+        ])
+}
+
+/// A command-line failure with a message for the user (exit code 1).
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Prints a line and flushes at once, so that scripts and tests reading a pipe see it now.
+func printFlushed(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+import Foundation
