@@ -75,7 +75,11 @@ extension JSONValue {
         case .int(let number): return Node(String(number), Tag(.int))
         case .double: return Node(String(decoding: serialized(), as: UTF8.self), Tag(.float))
         case .string(let text):
-            let style: Node.Scalar.Style = text.contains("\n") ? .literal : .any
+            if text.contains("\n") { return Node(text, Tag(.str), .literal) }
+            // A plain scalar that the resolver would read as a bool, number, null or timestamp
+            // must be quoted to stay a string.
+            let wouldResolve = Resolver.default.resolveTag(of: Node(text)).rawValue
+            let style: Node.Scalar.Style = wouldResolve == Tag.Name.str.rawValue ? .any : .doubleQuoted
             return Node(text, Tag(.str), style)
         case .array(let elements): return Node(elements.map { $0.yamlNode() }, Tag(.seq))
         case .object(let members):
