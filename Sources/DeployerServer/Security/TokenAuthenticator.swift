@@ -17,6 +17,13 @@ public struct TokenAuthenticator: Sendable {
         public var groups: [String]
         public var sha256: String
         public var expires: Date?
+
+        public init(user: String, groups: [String], sha256: String, expires: Date? = nil) {
+            self.user = user
+            self.groups = groups
+            self.sha256 = sha256
+            self.expires = expires
+        }
     }
 
     private let entries: [String: Entry]
