@@ -19,7 +19,7 @@ struct ApplyCommand: AsyncParsableCommand {
     @Flag(help: "Delete objects matching --selector that the files no longer contain.")
     var prune = false
 
-    @Option(name: [.short, .customLong("selector")], help: "Label selector for --prune.")
+    @Option(name: [.customShort("l"), .customLong("selector")], help: "Label selector for --prune.")
     var selector: String?
 
     @Option(help: "Field manager recorded for the applied fields.")

@@ -15,7 +15,7 @@ struct GetCommand: AsyncParsableCommand {
     @Option(name: [.short, .customLong("output")], help: "yaml, json, wide or name.")
     var output: OutputFormat?
 
-    @Option(name: [.short, .customLong("selector")], help: "Label selector.")
+    @Option(name: [.customShort("l"), .customLong("selector")], help: "Label selector.")
     var selector: String?
 
     @Flag(name: [.short, .customLong("watch")], help: "After listing, print changes as they happen.")

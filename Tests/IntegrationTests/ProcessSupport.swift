@@ -1,0 +1,128 @@
+import CloudHTTP
+import DeployerModel
+import Foundation
+
+/// Where the built products are (next to the test bundle).
+enum Products {
+    static let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    static let apideployer = directory.appendingPathComponent("apideployer").path
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+}
+
+/// The result of a finished command.
+struct CommandResult {
+    let status: Int32
+    let output: String
+    let errors: String
+}
+
+/// A child process. Standard output is drained by a blocking reader thread (so the child never
+/// blocks on a full pipe, and waiters are woken by the bytes themselves); errors go to a file.
+final class ChildProcess: @unchecked Sendable {
+    let process = Process()
+    let errorURL: URL
+    private let lock = NSLock()
+    private var collected = ""
+    private var isClosed = false
+    private var waiters: [(marker: String, continuation: CheckedContinuation<String, any Error>)] = []
+
+    init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], directory: URL) throws {
+        errorURL = directory.appendingPathComponent("err-\(UUID().uuidString)")
+        _ = FileManager.default.createFile(atPath: errorURL.path, contents: nil)
+        let pipe = Pipe()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        process.currentDirectoryURL = directory
+        process.standardOutput = pipe
+        process.standardError = try FileHandle(forWritingTo: errorURL)
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let reader = pipe.fileHandleForReading
+        Thread.detachNewThread { [self] in
+            while true {
+                let data = reader.availableData
+                if data.isEmpty { break }
+                append(String(decoding: data, as: UTF8.self))
+            }
+            close()
+        }
+    }
+
+    private func append(_ text: String) {
+        let ready = lock.withLock { () -> [(String, CheckedContinuation<String, any Error>)] in
+            collected += text
+            let found = waiters.filter { collected.contains($0.marker) }
+            waiters.removeAll { collected.contains($0.marker) }
+            return found.map { ($0.marker, $0.continuation) }
+        }
+        let snapshot = output
+        for (_, continuation) in ready { continuation.resume(returning: snapshot) }
+    }
+
+    private func close() {
+        let pending = lock.withLock { () -> [CheckedContinuation<String, any Error>] in
+            isClosed = true
+            defer { waiters = [] }
+            return waiters.map(\.continuation)
+        }
+        let errors = (try? String(contentsOf: errorURL, encoding: .utf8)) ?? ""
+        for continuation in pending { continuation.resume(throwing: CLIFailure("process ended before printing the expected line: \(output) \(errors)")) }
+    }
+
+    /// Everything printed so far.
+    var output: String { lock.withLock { collected } }
+
+    /// Waits until the output contains `marker`; returns the output so far.
+    func waitForOutput(containing marker: String) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            let immediate: Result<String, any Error>? = lock.withLock {
+                if collected.contains(marker) { return .success(collected) }
+                if isClosed { return .failure(CLIFailure("process ended: \(collected)")) }
+                waiters.append((marker, continuation))
+                return nil
+            }
+            if let immediate { continuation.resume(with: immediate) }
+        }
+    }
+
+    var isRunning: Bool { process.isRunning }
+
+    /// Waits for exit without blocking the cooperative pool.
+    func finish() async -> CommandResult {
+        let process = self.process
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                process.waitUntilExit()
+                continuation.resume()
+            }
+        }
+        _ = try? await waitForClose()
+        return CommandResult(
+            status: process.terminationStatus, output: output, errors: (try? String(contentsOf: errorURL, encoding: .utf8)) ?? "")
+    }
+
+    func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
+    /// Waits until standard output is closed (the reader saw end of file).
+    private func waitForClose() async throws {
+        _ = try? await waitForOutput(containing: "\u{0}never\u{0}")
+    }
+}
+
+/// Runs a command to completion.
+func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], in directory: URL) async throws -> CommandResult {
+    try await ChildProcess(executable, arguments, environment: environment, directory: directory).finish()
+}
+
+/// A temporary folder removed by `remove()`.
+struct Scratch {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("apideployer-it-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: url) }
+}
