@@ -90,6 +90,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "store-bench",
+            dependencies: [
+                "DeployerModel", "CloudHTTP",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/StoreBench",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "DeployerModelTests", dependencies: ["DeployerModel"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DeployerStoresTests",

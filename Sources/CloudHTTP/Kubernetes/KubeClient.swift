@@ -29,7 +29,8 @@ public final class KubeClient: Sendable {
     private let token: String?
     private let http: HTTPClient
 
-    public init(kubeconfig: Kubeconfig, context: String? = nil, namespace: String? = nil) throws {
+    /// - Parameter maximumConnections: HTTP/1 connections kept per host (watches hold one each).
+    public init(kubeconfig: Kubeconfig, context: String? = nil, namespace: String? = nil, maximumConnections: Int = 16) throws {
         let resolved = try kubeconfig.resolve(context: context)
         baseURL = resolved.cluster.server.hasSuffix("/") ? String(resolved.cluster.server.dropLast()) : resolved.cluster.server
         self.namespace = namespace ?? resolved.namespace
@@ -44,6 +45,7 @@ public final class KubeClient: Sendable {
         }
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
         configuration.timeout = .init(connect: .seconds(10))
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = maximumConnections
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 

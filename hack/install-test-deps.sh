@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs (or checks) what the tests need. Idempotent: safe to run again and again.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/versions.env"
+
+command -v swift >/dev/null || { echo "swift is not on PATH (the machine image provides /opt/swift)"; exit 1; }
+
+# The real kubectl is a test peer. It comes with the machine image (Google Cloud SDK packaging,
+# a version dispatcher that bundles kubectl 1.27-1.33); Debian has no package for it.
+if ! command -v kubectl >/dev/null; then
+  echo "kubectl is missing: the integration tests drive the real kubectl 1.$KUBECTL_MINOR"
+  exit 1
+fi
+kubectl version --client >/dev/null 2>&1 || { echo "kubectl does not run"; exit 1; }
+echo "test dependencies present: $(swift --version 2>/dev/null | head -1); kubectl $(kubectl version --client 2>/dev/null | head -1)"
