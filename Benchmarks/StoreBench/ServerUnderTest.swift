@@ -64,8 +64,12 @@ func timed(total: Int, workers: Int, _ job: @escaping @Sendable (Int) async thro
         }
         try await group.waitForAll()
     }
-    let elapsed = ContinuousClock.now - start
-    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    return (ContinuousClock.now - start).seconds
+}
+
+extension Duration {
+    /// The duration in seconds, as a floating-point number.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
 func percentile(_ values: [Double], _ fraction: Double) -> Double {

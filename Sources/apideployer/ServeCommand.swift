@@ -51,7 +51,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: server), .init(service: WatchCloser(store: store))],
+                services: [
+                    .init(service: server), .init(service: WatchCloser(store: store)),
+                    .init(service: BookmarkTicker(store: store, clock: ContinuousClock())),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()

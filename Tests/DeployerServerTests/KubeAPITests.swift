@@ -196,3 +196,31 @@ import Testing
         }
     }
 }
+
+@Suite struct WatchBookmarkTests {
+    @Test func aFilteredWatchReceivesBookmarksBehindItsEvents() async throws {
+        let harness = try await APITestHarness()
+        let base = APITestHarness.base
+        _ = await harness.send("POST", base, body: SampleObjects.deployment("watched"))
+        let response = await harness.send(
+            "GET", base, query: ["watch": "true", "resourceVersion": "1", "allowWatchBookmarks": "true", "fieldSelector": "metadata.name=watched"])
+        guard case .stream(let chunks) = response.body else {
+            Issue.record("not a stream")
+            return
+        }
+        _ = await harness.send("PATCH", base + "/watched", body: ["spec": ["version": "v2"]], contentType: "application/merge-patch+json")
+        for index in 0..<3 { _ = await harness.send("POST", base, body: SampleObjects.deployment("other\(index)")) }
+        await harness.store.sendBookmarks()
+        var types: [String] = []
+        for await chunk in chunks {
+            let event = try JSONValue.parse(chunk.dropLast())
+            types.append(event["type"]?.stringValue ?? "")
+            if event["type"] == "BOOKMARK" {
+                #expect(event["object"]?["metadata"]?["resourceVersion"] == "5")
+                #expect(event["object"]?["kind"] == "ServiceDeployment")
+                break
+            }
+        }
+        #expect(types == ["MODIFIED", "BOOKMARK"])
+    }
+}

@@ -39,7 +39,7 @@ import Testing
         let second = try await ObjectStore(journal: SQLiteJournal(path: path))
         _ = try await second.create(SampleObjects.deployment("e"), kind: kind, dryRun: false)
         var seen: [String] = []
-        for await item in try await second.watch(kind, ListQuery(), from: .after(start)) {
+        for await item in try await second.watch(kind, ListQuery(), from: .after(start), bookmarks: false) {
             guard case .event(let event) = item else { break }
             seen.append(event.object.key.name)
             if seen.count == 4 { break }
@@ -56,7 +56,7 @@ import Testing
             journal: SQLiteJournal(path: directory.appendingPathComponent("s.sqlite").path, eventRetention: 5), historyLimit: 5)
         for index in 0..<12 { _ = try await store.create(SampleObjects.deployment("o\(index)"), kind: kind, dryRun: false) }
         var expired = false
-        for await item in try await store.watch(kind, ListQuery(), from: .after(2)) {
+        for await item in try await store.watch(kind, ListQuery(), from: .after(2), bookmarks: false) {
             if case .expired(let error) = item {
                 expired = true
                 #expect(error.code == 410)
@@ -66,7 +66,7 @@ import Testing
         #expect(expired)
         let relist = try await store.list(kind, ListQuery())
         #expect(relist.items.count == 12)
-        let resumed = try await store.watch(kind, ListQuery(), from: .after(relist.resourceVersion))
+        let resumed = try await store.watch(kind, ListQuery(), from: .after(relist.resourceVersion), bookmarks: false)
         _ = try await store.create(SampleObjects.deployment("after"), kind: kind, dryRun: false)
         for await item in resumed {
             guard case .event(let event) = item else { Issue.record("expired again"); break }

@@ -23,33 +23,28 @@ extension ObjectStore {
             }
             let currentDocument = existing.document
             let incoming = try transform(currentDocument)
-            switch try rules.update(current: currentDocument, incoming: incoming, kind: key.kind, subresource: subresource) {
-            case .unchanged:
-                return WriteResult(object: existing, removed: false)
-            case .store(let document):
-                return WriteResult(
-                    object: record(.modified, document, kind: key.kind, dryRun: dryRun, overlay: &overlay, records: &records),
-                    removed: false)
-            case .remove(let document):
-                return WriteResult(
-                    object: record(.deleted, document, kind: key.kind, dryRun: dryRun, overlay: &overlay, records: &records),
-                    removed: true)
-            }
+            let change = try rules.update(current: currentDocument, incoming: incoming, kind: key.kind, subresource: subresource)
+            return stage(change, existing: existing, dryRun: dryRun, overlay: &overlay, records: &records)
 
         case .delete(let key, let preconditions, let dryRun):
             guard let existing = current(key, overlay: overlay) else { throw APIError.notFound(key.kind, key.name) }
-            switch try rules.delete(current: existing.document, kind: key.kind, preconditions: preconditions) {
-            case .unchanged:
-                return WriteResult(object: existing, removed: false)
-            case .store(let document):
-                return WriteResult(
-                    object: record(.modified, document, kind: key.kind, dryRun: dryRun, overlay: &overlay, records: &records),
-                    removed: false)
-            case .remove(let document):
-                return WriteResult(
-                    object: record(.deleted, document, kind: key.kind, dryRun: dryRun, overlay: &overlay, records: &records),
-                    removed: true)
-            }
+            let change = try rules.delete(current: existing.document, kind: key.kind, preconditions: preconditions)
+            return stage(change, existing: existing, dryRun: dryRun, overlay: &overlay, records: &records)
+        }
+    }
+
+    /// Stages what the write rules decided for an existing object.
+    private func stage(
+        _ change: WriteRules.Change, existing: StoredObject, dryRun: Bool, overlay: inout Overlay, records: inout [JournalRecord]
+    ) -> WriteResult {
+        let kind = existing.key.kind
+        switch change {
+        case .unchanged:
+            return WriteResult(object: existing, removed: false)
+        case .store(let document):
+            return WriteResult(object: record(.modified, document, kind: kind, dryRun: dryRun, overlay: &overlay, records: &records), removed: false)
+        case .remove(let document):
+            return WriteResult(object: record(.deleted, document, kind: kind, dryRun: dryRun, overlay: &overlay, records: &records), removed: true)
         }
     }
 

@@ -5,6 +5,7 @@ import Foundation
 struct Watcher {
     let kind: ResourceKind
     let query: ListQuery
+    let wantsBookmarks: Bool
     let continuation: AsyncStream<WatchItem>.Continuation
 }
 
@@ -13,7 +14,9 @@ extension ObjectStore {
     /// the last resource version it saw, like a client of a real API server).
     static let watcherBufferLimit = 50_000
 
-    public func watch(_ kind: ResourceKind, _ query: ListQuery, from start: WatchStart) throws -> AsyncStream<WatchItem> {
+    public func watch(_ kind: ResourceKind, _ query: ListQuery, from start: WatchStart, bookmarks: Bool = false) throws
+        -> AsyncStream<WatchItem>
+    {
         let (stream, continuation) = AsyncStream<WatchItem>.makeStream(bufferingPolicy: .bufferingOldest(Self.watcherBufferLimit))
         switch start {
         case .currentState:
@@ -32,7 +35,7 @@ extension ObjectStore {
             }
         }
         let id = UUID()
-        watchers[id] = Watcher(kind: kind, query: query, continuation: continuation)
+        watchers[id] = Watcher(kind: kind, query: query, wantsBookmarks: bookmarks, continuation: continuation)
         continuation.onTermination = { [weak self] _ in
             guard let self else { return }
             Task { await self.removeWatcher(id) }
@@ -51,6 +54,15 @@ extension ObjectStore {
                 watcher.continuation.finish()
                 watchers[id] = nil
             }
+        }
+    }
+
+    /// Sends a bookmark at the newest committed version to every watcher that asked for them.
+    /// Events are published to watchers inside the actor as they commit, so each bookmark
+    /// follows every event it covers in the watcher's stream.
+    public func sendBookmarks() {
+        for watcher in watchers.values where watcher.wantsBookmarks {
+            watcher.continuation.yield(.bookmark(lastResourceVersion))
         }
     }
 

@@ -73,6 +73,8 @@ public enum WatchStart: Sendable {
 /// An item of a watch stream.
 public enum WatchItem: Sendable {
     case event(StoreEvent)
+    /// Every change up to this resource version has been delivered (sent only when asked for).
+    case bookmark(UInt64)
     /// The stream cannot continue from the requested point (410 Expired); the client relists.
     case expired(APIError)
 }
@@ -97,8 +99,8 @@ public protocol ResourceStore: Sendable {
     ) async throws -> StoredObject
     /// Deletes an object, or marks it for deletion while finalizers remain.
     func delete(_ key: ObjectKey, preconditions: DeletePreconditions, dryRun: Bool) async throws -> DeleteOutcome
-    /// Streams changes in resource-version order.
-    func watch(_ kind: ResourceKind, _ query: ListQuery, from start: WatchStart) async throws -> AsyncStream<WatchItem>
+    /// Streams changes in resource-version order; with `bookmarks`, also periodic bookmarks.
+    func watch(_ kind: ResourceKind, _ query: ListQuery, from start: WatchStart, bookmarks: Bool) async throws -> AsyncStream<WatchItem>
     /// The newest committed resource version.
     func currentResourceVersion() async -> UInt64
 }

@@ -14,7 +14,8 @@ extension KubeAPI {
             guard let version = UInt64(text) else { throw APIError.badRequest("invalid resourceVersion \"\(text)\"") }
             start = .after(version)
         }
-        let events = try await store.watch(path.kind, query, from: start)
+        let bookmarks = request.query["allowWatchBookmarks"] == "true"
+        let events = try await store.watch(path.kind, query, from: start, bookmarks: bookmarks)
         let timeout = request.query["timeoutSeconds"].flatMap(Int.init) ?? Int.random(in: 1800..<3600)
         let renderer = wantsTable(request) ? TableRenderer(kind: path.kind, now: now()) : nil
         let (bytes, continuation) = AsyncStream<[UInt8]>.makeStream()
@@ -23,7 +24,7 @@ extension KubeAPI {
                 group.addTask { try? await Task.sleep(for: .seconds(timeout)) }
                 group.addTask {
                     for await item in events {
-                        continuation.yield(Self.line(for: item, renderer: renderer))
+                        continuation.yield(Self.line(for: item, kind: path.kind, renderer: renderer))
                         if case .expired = item { break }
                     }
                 }
@@ -36,7 +37,7 @@ extension KubeAPI {
         return APIResponse(status: 200, headers: [("Content-Type", "application/json")], body: .stream(bytes))
     }
 
-    static func line(for item: WatchItem, renderer: TableRenderer?) -> [UInt8] {
+    static func line(for item: WatchItem, kind: ResourceKind, renderer: TableRenderer?) -> [UInt8] {
         var output: [UInt8] = []
         switch item {
         case .event(let event):
@@ -46,6 +47,13 @@ extension KubeAPI {
             } else {
                 output.append(contentsOf: event.object.json)
             }
+        case .bookmark(let version):
+            output.append(contentsOf: "{\"type\":\"BOOKMARK\",\"object\":".utf8)
+            let object: JSONValue = [
+                "kind": .string(kind.kind), "apiVersion": .string(ResourceKind.apiVersion),
+                "metadata": ["resourceVersion": .string(String(version))],
+            ]
+            object.write(into: &output)
         case .expired(let error):
             output.append(contentsOf: "{\"type\":\"ERROR\",\"object\":".utf8)
             error.status.write(into: &output)

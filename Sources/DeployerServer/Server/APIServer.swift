@@ -61,6 +61,30 @@ public struct WatchCloser: Service {
     }
 }
 
+/// Sends watch bookmarks on a period (watches that asked with `allowWatchBookmarks=true`).
+public struct BookmarkTicker<C: Clock>: Service where C.Duration == Duration {
+    let store: ObjectStore
+    let period: Duration
+    let clock: C
+
+    public init(store: ObjectStore, period: Duration = .seconds(30), clock: C) {
+        self.store = store
+        self.period = period
+        self.clock = clock
+    }
+
+    public func run() async throws {
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            do {
+                try await clock.sleep(for: period)
+            } catch {
+                return
+            }
+            await store.sendBookmarks()
+        }
+    }
+}
+
 /// Creates the default stages in an empty store (first start only).
 public func seedDefaultStages(_ store: ObjectStore) async throws {
     guard await store.currentResourceVersion() == 0 else { return }
