@@ -73,14 +73,17 @@ public struct BookmarkTicker<C: Clock>: Service where C.Duration == Duration {
         self.clock = clock
     }
 
+    /// Ticks until graceful shutdown begins; the sleep is cancelled then, so shutdown is immediate.
     public func run() async throws {
-        while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            do {
-                try await clock.sleep(for: period)
-            } catch {
-                return
+        do {
+            try await cancelWhenGracefulShutdown {
+                while true {
+                    try await clock.sleep(for: period)
+                    await store.sendBookmarks()
+                }
             }
-            await store.sendBookmarks()
+        } catch is CancellationError {
+            return
         }
     }
 }
