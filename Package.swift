@@ -26,11 +26,18 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
     ],
     targets: [
         .target(
             name: "DeployerModel",
             dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ModelRuntime",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["ONNX/README.md"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -101,6 +108,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "DeployerModelTests", dependencies: ["DeployerModel"], swiftSettings: swiftSettings),
+        .testTarget(name: "ModelRuntimeTests", dependencies: ["ModelRuntime"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DeployerStoresTests",
             dependencies: ["DeployerStores", "DeployerCore", "DeployerTesting"],

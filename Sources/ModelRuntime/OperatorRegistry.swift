@@ -1,0 +1,31 @@
+/// The operators the evaluator implements, by `domain:opType`.
+enum OperatorRegistry {
+    typealias Factory = @Sendable (NodeContext) throws -> any Kernel
+
+    static let factories: [String: Factory] = [
+        "ai.onnx:Identity": { IdentityKernel(context: $0) },
+        "ai.onnx:Cast": { try CastKernel(context: $0) },
+        "ai.onnx:Add": { try BinaryKernel(context: $0, operation: .add) },
+        "ai.onnx:Sub": { try BinaryKernel(context: $0, operation: .subtract) },
+        "ai.onnx:Mul": { try BinaryKernel(context: $0, operation: .multiply) },
+        "ai.onnx:Div": { try BinaryKernel(context: $0, operation: .divide) },
+        "ai.onnx:Concat": { try ConcatKernel(context: $0) },
+        "ai.onnx:Reshape": { try ReshapeKernel(context: $0) },
+        "ai.onnx:Flatten": { try FlattenKernel(context: $0) },
+        "ai.onnx.ml:Scaler": { try ScalerKernel(context: $0) },
+        "ai.onnx.ml:Imputer": { try ImputerKernel(context: $0) },
+        "ai.onnx.ml:OneHotEncoder": { try OneHotEncoderKernel(context: $0) },
+        "ai.onnx.ml:Normalizer": { try NormalizerKernel(context: $0) },
+        "ai.onnx.ml:LinearRegressor": { try LinearRegressorKernel(context: $0) },
+        "ai.onnx.ml:LinearClassifier": { try LinearClassifierKernel(context: $0) },
+        "ai.onnx.ml:TreeEnsembleRegressor": { try TreeEnsembleRegressorKernel(context: $0) },
+        "ai.onnx.ml:TreeEnsembleClassifier": { try TreeEnsembleClassifierKernel(context: $0) },
+    ]
+
+    static func key(domain: String, opType: String) -> String {
+        "\(domain.isEmpty ? "ai.onnx" : domain):\(opType)"
+    }
+
+    /// The supported operators, sorted (for documentation and error messages).
+    static var supported: [String] { factories.keys.sorted() }
+}

@@ -1,0 +1,90 @@
+/// `Concat` along an axis (any element type, all inputs of the same type).
+struct ConcatKernel: Kernel {
+    let inputs: [Int]
+    let output: Int
+    let axis: Int
+
+    init(context: NodeContext) throws {
+        inputs = context.inputSlots.filter { $0 >= 0 }
+        output = context.outputSlots[0]
+        axis = Int(try context.int("axis"))
+    }
+
+    func run(_ slots: inout [Tensor?]) throws {
+        let tensors = try inputs.map { try slots.value($0) }
+        guard let first = tensors.first else { throw ModelError.typeMismatch("Concat without inputs") }
+        let rank = first.shape.count
+        let axis = self.axis < 0 ? self.axis + rank : self.axis
+        guard axis >= 0, axis < rank, tensors.allSatisfy({ $0.shape.count == rank }) else {
+            throw ModelError.typeMismatch("Concat: inputs of different ranks or a bad axis")
+        }
+        let outer = first.shape[..<axis].reduce(1, *)
+        let inner = tensors.map { $0.shape[axis...].reduce(1, *) }
+        var shape = first.shape
+        shape[axis] = tensors.map { $0.shape[axis] }.reduce(0, +)
+        func gather<T>(_ arrays: [[T]]) -> [T] {
+            var result: [T] = []
+            result.reserveCapacity(arrays.reduce(0) { $0 + $1.count })
+            for block in 0..<outer {
+                for (array, width) in zip(arrays, inner) { result.append(contentsOf: array[(block * width)..<((block + 1) * width)]) }
+            }
+            return result
+        }
+        if case .string = first.storage {
+            slots[output] = Tensor(.string(gather(try tensors.map { try $0.strings() })), shape: shape)
+        } else if case .int64 = first.storage, tensors.allSatisfy({ if case .int64 = $0.storage { true } else { false } }) {
+            slots[output] = Tensor(.int64(gather(try tensors.map { try $0.int64s() })), shape: shape)
+        } else {
+            slots[output] = Tensor(.float(gather(try tensors.map { try $0.floats() })), shape: shape)
+        }
+    }
+}
+
+/// `Reshape` (0 copies a dimension, -1 is inferred).
+struct ReshapeKernel: Kernel {
+    let input: Int
+    let shapeInput: Int
+    let output: Int
+
+    init(context: NodeContext) throws {
+        input = try context.requireInput(0)
+        shapeInput = try context.requireInput(1)
+        output = context.outputSlots[0]
+    }
+
+    func run(_ slots: inout [Tensor?]) throws {
+        var tensor = try slots.value(input)
+        let requested = try slots.value(shapeInput).int64s().map(Int.init)
+        var shape = requested.enumerated().map { axis, size in size == 0 && axis < tensor.shape.count ? tensor.shape[axis] : size }
+        if let unknown = shape.firstIndex(of: -1) {
+            let known = shape.enumerated().filter { $0.offset != unknown }.map(\.element).reduce(1, *)
+            guard known > 0 else { throw ModelError.typeMismatch("Reshape: cannot infer a dimension") }
+            shape[unknown] = tensor.count / known
+        }
+        guard shape.reduce(1, *) == tensor.count else {
+            throw ModelError.typeMismatch("Reshape: \(tensor.shape) cannot become \(requested)")
+        }
+        tensor.shape = shape
+        slots[output] = tensor
+    }
+}
+
+/// `Flatten` to 2-D at an axis.
+struct FlattenKernel: Kernel {
+    let input: Int
+    let output: Int
+    let axis: Int
+
+    init(context: NodeContext) throws {
+        input = try context.requireInput(0)
+        output = context.outputSlots[0]
+        axis = Int(try context.int("axis", default: 1))
+    }
+
+    func run(_ slots: inout [Tensor?]) throws {
+        var tensor = try slots.value(input)
+        let axis = self.axis < 0 ? self.axis + tensor.shape.count : self.axis
+        tensor.shape = [tensor.shape[..<axis].reduce(1, *), tensor.shape[axis...].reduce(1, *)]
+        slots[output] = tensor
+    }
+}
