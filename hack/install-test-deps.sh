@@ -13,4 +13,9 @@ if ! command -v kubectl >/dev/null; then
   exit 1
 fi
 kubectl version --client >/dev/null 2>&1 || { echo "kubectl does not run"; exit 1; }
+# Python test peers (scikit-learn, skl2onnx, onnxmltools, onnxruntime, XGBoost, LightGBM), pinned
+# in hack/requirements-test.txt, in a virtual environment reused while the pins do not change.
+python=$(bash "$here/python-env.sh")
+"$python" -c "import sklearn, skl2onnx, onnxmltools, onnxruntime, xgboost, lightgbm" || { echo "Python test peers do not import"; exit 1; }
+
 echo "test dependencies present: $(swift --version 2>/dev/null | head -1); kubectl $(kubectl version --client 2>/dev/null | head -1)"
