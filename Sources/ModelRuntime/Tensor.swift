@@ -10,10 +10,14 @@ public struct Tensor: Sendable, Equatable {
 
     public var storage: Storage
     public var shape: [Int]
+    /// Class names of the columns, set by `ZipMap` (whose ONNX output, a sequence of maps from
+    /// class to probability, is held as this labeled matrix).
+    public var columnLabels: [String]?
 
-    public init(_ storage: Storage, shape: [Int]) {
+    public init(_ storage: Storage, shape: [Int], columnLabels: [String]? = nil) {
         self.storage = storage
         self.shape = shape
+        self.columnLabels = columnLabels
     }
 
     /// Number of elements.
