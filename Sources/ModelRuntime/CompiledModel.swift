@@ -6,6 +6,8 @@ import Foundation
 public struct CompiledModel: Sendable {
     public let inputs: [ValueInfo]
     public let outputs: [ValueInfo]
+    /// The class labels of the model's classifier (its `classlabels_*`, or ZipMap's), in score order.
+    public let classLabels: [String]?
     private let kernels: [any Kernel]
     private let initialSlots: [Tensor?]
     private let inputSlots: [(ValueInfo, Int)]
@@ -34,7 +36,9 @@ public struct CompiledModel: Sendable {
         inputSlots = graph.inputs.map { ($0, slot(for: $0.name)) }
         var available = Set(slots.keys)
         var kernels: [any Kernel] = []
+        var classLabels: [String]?
         for node in graph.nodes {
+            if let labels = Self.classLabels(of: node) { classLabels = labels }
             let key = OperatorRegistry.key(domain: node.domain, opType: node.opType)
             guard let factory = OperatorRegistry.factories[key] else {
                 throw ModelError.unsupportedOperator(domain: node.domain, opType: node.opType, node: node.name)
@@ -53,6 +57,7 @@ public struct CompiledModel: Sendable {
         }
         outputSlots = graph.outputs.map { ($0.name, slot(for: $0.name)) }
         self.kernels = kernels
+        self.classLabels = classLabels
         initialSlots = initial
         inputs = graph.inputs
         outputs = graph.outputs
@@ -69,6 +74,15 @@ public struct CompiledModel: Sendable {
         var results: [String: Tensor] = [:]
         for (name, index) in outputSlots { results[name] = try slots.value(index) }
         return results
+    }
+
+    private static func classLabels(of node: GraphNode) -> [String]? {
+        guard ["LinearClassifier", "TreeEnsembleClassifier", "ZipMap"].contains(node.opType) else { return nil }
+        if case .strings(let labels)? = node.attributes["classlabels_strings"], !labels.isEmpty { return labels }
+        for name in ["classlabels_ints", "classlabels_int64s"] {
+            if case .ints(let labels)? = node.attributes[name], !labels.isEmpty { return labels.map { String($0) } }
+        }
+        return nil
     }
 
     /// The operators this evaluator supports.
