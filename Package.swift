@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        // ZIPFoundation: packages are zip archives; none of the chosen dependencies reads or writes zip.
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
     ],
     targets: [
         .target(
@@ -38,6 +40,15 @@ let package = Package(
             name: "ModelRuntime",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["ONNX/README.md"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "APINode",
+            dependencies: [
+                "DeployerModel", "ModelRuntime",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -89,7 +100,7 @@ let package = Package(
         .executableTarget(
             name: "apideployer",
             dependencies: [
-                "DeployerModel", "DeployerCore", "DeployerStores", "DeployerServer", "CloudHTTP",
+                "DeployerModel", "DeployerCore", "DeployerStores", "DeployerServer", "CloudHTTP", "APINode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -109,6 +120,7 @@ let package = Package(
         ),
         .testTarget(name: "DeployerModelTests", dependencies: ["DeployerModel"], swiftSettings: swiftSettings),
         .testTarget(name: "ModelRuntimeTests", dependencies: ["ModelRuntime"], swiftSettings: swiftSettings),
+        .testTarget(name: "APINodeTests", dependencies: ["APINode", "ModelRuntime", "DeployerModel"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DeployerStoresTests",
             dependencies: ["DeployerStores", "DeployerCore", "DeployerTesting"],

@@ -44,10 +44,10 @@ public struct FeatureMapping: Sendable {
     public init(model: CompiledModel, featureOrder: [String]?) throws {
         if model.inputs.count == 1, let input = model.inputs.first, let width = input.shape.last ?? nil, width > 1 || featureOrder != nil {
             guard let columns = featureOrder else {
-                throw ModelError.invalidModel("input \"\(input.name)\" holds \(width) features: the endpoint must list their names (features)")
+                throw ModelError.mapping("input \"\(input.name)\" holds \(width) features: the endpoint must list their names (features)")
             }
             guard columns.count == width else {
-                throw ModelError.invalidModel("input \"\(input.name)\" has \(width) columns but \(columns.count) feature names are listed")
+                throw ModelError.mapping("input \"\(input.name)\" has \(width) columns but \(columns.count) feature names are listed")
             }
             layout = .tensor(input, columns: columns)
         } else {

@@ -9,6 +9,8 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
     /// An input is missing or has the wrong type or shape.
     case typeMismatch(String)
     case missingInput(String)
+    /// The model's inputs or outputs cannot be mapped with the endpoint's declarations.
+    case mapping(String)
 
     public var description: String {
         switch self {
@@ -18,6 +20,7 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidAttribute(let node, let attribute, let reason): "node \"\(node)\": attribute \(attribute) \(reason)"
         case .typeMismatch(let reason): reason
         case .missingInput(let name): "missing input \"\(name)\""
+        case .mapping(let reason): reason
         }
     }
 }

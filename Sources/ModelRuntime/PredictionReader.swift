@@ -27,7 +27,7 @@ public struct PredictionReader: Sendable {
         probabilityOutput = model.outputs.count > 1 ? model.outputs[1].name : nil
         modelLabels = model.classLabels
         if let classes, let labels = model.classLabels, classes.count != labels.count {
-            throw ModelError.invalidModel("classes lists \(classes.count) names, the model has \(labels.count) classes")
+            throw ModelError.mapping("classes lists \(classes.count) names, the model has \(labels.count) classes")
         }
         names = model.classLabels.map { classes ?? $0 }
     }

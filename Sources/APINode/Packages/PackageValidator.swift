@@ -1,0 +1,55 @@
+import DeployerModel
+import Foundation
+import ModelRuntime
+
+/// A package whose every part was checked: the manifest, every named file, and every model
+/// (loaded, all operators supported, features and outputs mappable).
+public struct ValidatedPackage: Sendable {
+    public let manifest: ServicePackageManifest
+    public let folder: URL
+    /// Compiled models by endpoint id, ready to serve.
+    public let models: [String: PredictionModel]
+}
+
+/// A compiled prediction endpoint: model, feature mapping and output reading.
+public struct PredictionModel: Sendable {
+    public let model: CompiledModel
+    public let features: FeatureMapping
+    public let reader: PredictionReader
+}
+
+/// Checks an extracted package completely, so that nothing about it can fail at query time.
+public enum PackageValidator {
+    public static func validate(folder: URL) throws -> ValidatedPackage {
+        let manifestURL = folder.appendingPathComponent("service.yaml")
+        guard let text = try? String(contentsOf: manifestURL, encoding: .utf8) else { throw PackageError.missingManifest("the package") }
+        let document: JSONValue
+        do {
+            guard let first = try JSONValue.parseYAMLDocuments(text).first else { throw PackageError.invalidManifest("service.yaml is empty") }
+            document = first
+        } catch let error as PackageError {
+            throw error
+        } catch {
+            throw PackageError.invalidManifest("service.yaml: \(error)")
+        }
+        let manifest: ServicePackageManifest
+        do {
+            manifest = try ServicePackageManifest.validated(document, files: Set(try PackageArchive.regularFiles(in: folder)))
+        } catch let error as PackageManifestError {
+            throw PackageError.invalidManifest(error.description)
+        }
+        var models: [String: PredictionModel] = [:]
+        for endpoint in manifest.endpoints where endpoint.type == .prediction {
+            guard let path = endpoint.model else { continue }
+            do {
+                let model = try CompiledModel(onnx: try Data(contentsOf: folder.appendingPathComponent(path)))
+                models[endpoint.id] = PredictionModel(
+                    model: model, features: try FeatureMapping(model: model, featureOrder: endpoint.features),
+                    reader: try PredictionReader(model: model, classes: endpoint.classes))
+            } catch let error as ModelError {
+                throw PackageError.invalidEndpoint(endpoint: endpoint.id, file: path, reason: error.description)
+            }
+        }
+        return ValidatedPackage(manifest: manifest, folder: folder, models: models)
+    }
+}
