@@ -1,0 +1,27 @@
+/// What the node serves at one instant: an immutable snapshot, replaced as a whole when
+/// generations or mappings change. A query reads the snapshot once, so it finishes on the
+/// generation it started with even if a switch happens meanwhile.
+public struct ServingTable: Sendable {
+    /// One service: its loaded generations and how queries are split between them.
+    public struct Service: Sendable {
+        public let id: String
+        public let enabled: Bool
+        public let generations: [String: ValidatedPackage]
+        public let mapping: GenerationMapping?
+        let dispatcher: Dispatcher?
+
+        public init(id: String, enabled: Bool, generations: [String: ValidatedPackage], mapping: GenerationMapping?) {
+            self.id = id
+            self.enabled = enabled
+            self.generations = generations
+            self.mapping = mapping
+            dispatcher = mapping.map { Dispatcher(mapping: $0, available: Set(generations.keys)) }
+        }
+    }
+
+    public let services: [String: Service]
+
+    public init(services: [Service] = []) {
+        self.services = Dictionary(services.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
+    }
+}
