@@ -8,10 +8,7 @@ extension ServicePackageManifest {
     static let identifier = Schema.Pattern(
         regex: "^[A-Za-z0-9][-A-Za-z0-9_.]*$",
         explanation: "must start with a letter or digit and hold only letters, digits, '-', '_' and '.'",
-        matches: { text in
-            guard let first = text.unicodeScalars.first, first.properties.isAlphabetic || ("0"..."9").contains(first) else { return false }
-            return text.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)) }
-        }
+        matches: NameRules.isIdentifier
     )
 
     static let schema: Schema = .object([

@@ -29,6 +29,16 @@ public enum NameRules {
         return name.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
     }
 
+    /// Whether `text` is an identifier of services and endpoints: ASCII letters, digits, '-', '_'
+    /// and '.', starting with a letter or digit, at most 128 characters.
+    public static func isIdentifier(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first, text.count <= 128, first.properties.isAlphabetic || ("0"..."9").contains(first)
+        else { return false }
+        return text.unicodeScalars.allSatisfy {
+            $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0))
+        }
+    }
+
     /// Whether `value` is a valid label value (empty or a qualified name part).
     public static func isLabelValue(_ value: String) -> Bool {
         value.isEmpty || (!value.contains("/") && isQualifiedName(value))

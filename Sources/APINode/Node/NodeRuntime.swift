@@ -1,0 +1,170 @@
+import DeployerModel
+import Foundation
+
+/// Owns a node's services and generations on disk and the serving snapshot built from them.
+///
+/// Layout: `services/<id>/service.json` and `services/<id>/generations/<generation>/` (an
+/// extracted, validated package). An import is staged in `services/<id>/staging-*`, validated
+/// completely, then renamed into place before `service.json` names it, so a crash at any point
+/// leaves the node serving what it served before; leftover staging folders are removed at start.
+public actor NodeRuntime {
+    public let dataDirectory: URL
+    private var records: [String: ServiceRecord] = [:]
+    private var packages: [String: [String: ValidatedPackage]] = [:]
+    private let snapshot: SnapshotHolder
+
+    /// Loads every service and generation under `dataDirectory`.
+    public init(dataDirectory: URL) throws {
+        self.dataDirectory = dataDirectory
+        snapshot = SnapshotHolder()
+        let servicesFolder = dataDirectory.appendingPathComponent("services")
+        try FileManager.default.createDirectory(at: servicesFolder, withIntermediateDirectories: true)
+        for id in try FileManager.default.contentsOfDirectory(atPath: servicesFolder.path).sorted() {
+            let folder = servicesFolder.appendingPathComponent(id)
+            for leftover in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] where leftover.hasPrefix("staging-") {
+                try? FileManager.default.removeItem(at: folder.appendingPathComponent(leftover))
+            }
+            guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent("service.json").path) else { continue }
+            let record = try JSONDecoder.node.decode(ServiceRecord.self, from: data)
+            records[id] = record
+            var loaded: [String: ValidatedPackage] = [:]
+            for generation in record.generations {
+                loaded[generation.id] = try PackageValidator.validate(folder: folder.appendingPathComponent("generations/\(generation.id)"))
+            }
+            packages[id] = loaded
+        }
+        snapshot.replace(Self.table(records: records, packages: packages))
+    }
+
+    /// The current serving snapshot; cheap, lock-protected, callable from any thread.
+    public nonisolated var table: ServingTable { snapshot.current }
+
+    public func services() -> [ServiceRecord] { records.values.sorted { $0.id < $1.id } }
+
+    public func service(_ id: String) throws -> ServiceRecord {
+        guard let record = records[id] else { throw NodeError.notFound("service \"\(id)\" does not exist") }
+        return record
+    }
+
+    public func createService(_ id: String) throws {
+        guard NameRules.isIdentifier(id) else { throw NodeError.invalid("invalid service id \"\(id)\"") }
+        guard records[id] == nil else { throw NodeError.conflict("service \"\(id)\" already exists") }
+        try save(ServiceRecord(id: id))
+    }
+
+    public func deleteService(_ id: String) throws {
+        _ = try service(id)
+        records[id] = nil
+        packages[id] = nil
+        publish()
+        try FileManager.default.removeItem(at: folder(of: id))
+    }
+
+    /// Imports a package archive as a new generation named after the package's version.
+    /// The generation is available, not active, until a mapping names it.
+    @discardableResult
+    public func importGeneration(service id: String, archive: URL, expectedGeneration: String? = nil) throws -> String {
+        var record = try service(id)
+        let staging = folder(of: id).appendingPathComponent("staging-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: staging) }
+        let package: ValidatedPackage
+        do {
+            try PackageArchive.extract(archive, to: staging)
+            package = try PackageValidator.validate(folder: staging)
+        } catch let error as PackageError {
+            throw NodeError.invalid("the package was refused: \(error)")
+        }
+        let generation = package.manifest.version
+        guard package.manifest.service == id else {
+            throw NodeError.invalid("the package is for service \"\(package.manifest.service)\", not \"\(id)\"")
+        }
+        if let expectedGeneration, expectedGeneration != generation {
+            throw NodeError.invalid("the package holds version \"\(generation)\", not \"\(expectedGeneration)\"")
+        }
+        guard !record.generations.contains(where: { $0.id == generation }) else {
+            throw NodeError.conflict("generation \"\(generation)\" of \"\(id)\" already exists")
+        }
+        let destination = folder(of: id).appendingPathComponent("generations/\(generation)")
+        try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+        guard rename(staging.path, destination.path) == 0 else { throw NodeError.invalid("cannot move the generation into place") }
+        let loaded = try PackageValidator.validate(folder: destination)
+        record.generations.append(.init(id: generation, created: Date()))
+        packages[id, default: [:]][generation] = loaded
+        try save(record)
+        return generation
+    }
+
+    public func setMapping(service id: String, _ mapping: GenerationMapping) throws {
+        var record = try service(id)
+        do {
+            try mapping.validate(available: Set(record.generations.map(\.id)))
+        } catch let error as DispatchError {
+            throw NodeError.invalid("\(error)")
+        }
+        record.mapping = mapping
+        record.enabled = true
+        try save(record)
+    }
+
+    public func switchTo(service id: String, generation: String?) throws {
+        let record = try service(id)
+        guard let target = generation ?? record.generations.last?.id else { throw NodeError.invalid("service \"\(id)\" has no generation") }
+        try setMapping(service: id, .single(target))
+    }
+
+    public func setEnabled(service id: String, _ enabled: Bool) throws {
+        var record = try service(id)
+        record.enabled = enabled
+        try save(record)
+    }
+
+    private func folder(of id: String) -> URL { dataDirectory.appendingPathComponent("services/\(id)") }
+
+    /// Persists a record (atomically) and publishes the new snapshot.
+    private func save(_ record: ServiceRecord) throws {
+        try FileManager.default.createDirectory(at: folder(of: record.id), withIntermediateDirectories: true)
+        try writeAtomically(try JSONEncoder.node.encode(record), to: folder(of: record.id).appendingPathComponent("service.json"))
+        records[record.id] = record
+        publish()
+    }
+
+    private func publish() { snapshot.replace(Self.table(records: records, packages: packages)) }
+
+    private static func table(records: [String: ServiceRecord], packages: [String: [String: ValidatedPackage]]) -> ServingTable {
+        ServingTable(services: records.values.map { record in
+            ServingTable.Service(id: record.id, enabled: record.enabled, generations: packages[record.id] ?? [:], mapping: record.mapping)
+        })
+    }
+}
+
+/// The current snapshot behind a lock: queries read it without hopping to the actor.
+final class SnapshotHolder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var table = ServingTable()
+
+    var current: ServingTable { lock.withLock { table } }
+
+    func replace(_ newTable: ServingTable) { lock.withLock { table = newTable } }
+}
+
+/// A refused admin operation.
+public enum NodeError: Error, Sendable, Equatable, CustomStringConvertible {
+    case notFound(String)
+    case conflict(String)
+    case invalid(String)
+
+    public var description: String {
+        switch self {
+        case .notFound(let message), .conflict(let message), .invalid(let message): message
+        }
+    }
+
+    /// The HTTP status of the admin API answer.
+    public var status: Int {
+        switch self {
+        case .notFound: 404
+        case .conflict: 409
+        case .invalid: 400
+        }
+    }
+}
