@@ -1,0 +1,127 @@
+import Crypto
+import DeployerModel
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// The node's HTTP server: `/public/api/v1/...` (queries), `/admin/api/...` (admin keys) and
+/// `/isAlive/` (503 while the drain file `apinode-not-alive.txt` exists).
+public struct NodeServer {
+    /// Largest query body (413 beyond).
+    public static let maximumQueryBytes = 16 * 1024 * 1024
+    /// Largest package upload.
+    public static let maximumArchiveBytes = 2 * 1024 * 1024 * 1024
+
+    /// Builds the application on `host:port` (0 picks a free port); `onListening` gets the URL.
+    public static func make(
+        runtime: NodeRuntime, host: String, port: Int, logger: Logger, onListening: @escaping @Sendable (String) async -> Void
+    ) -> some Service {
+        let responder = NodeResponder(
+            runtime: runtime, admin: AdminAPI(runtime: runtime, keys: AdminKeyStore(dataDirectory: runtime.dataDirectory)))
+        return Application(
+            responder: responder, configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "apinode"),
+            onServerRunning: { channel in await onListening("http://\(host):\(channel.localAddress?.port ?? port)") }, logger: logger)
+    }
+}
+
+struct NodeResponder: HTTPResponder {
+    typealias Context = BasicRequestContext
+    let runtime: NodeRuntime
+    let admin: AdminAPI
+    let publicAPI = PublicAPI()
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        let path = request.uri.path
+        let segments = path.split(separator: "/").map(String.init)
+        if segments == ["isAlive"] {
+            let draining = FileManager.default.fileExists(atPath: runtime.dataDirectory.appendingPathComponent("apinode-not-alive.txt").path)
+            return json(draining ? 503 : 200, ["alive": .bool(!draining)])
+        }
+        if segments.count == 6, segments[0...2] == ["public", "api", "v1"] {
+            let body: ByteBuffer
+            do {
+                body = try await request.body.collect(upTo: NodeServer.maximumQueryBytes)
+            } catch {
+                return json(413, QueryError(status: 413, errorType: "PayloadTooLarge", message: "the body is larger than \(NodeServer.maximumQueryBytes) bytes").body)
+            }
+            var generator = SystemRandomNumberGenerator()
+            let answer = publicAPI.handle(
+                runtime.table, service: segments[3], endpoint: segments[4], verb: segments[5], body: Array(body.readableBytesView),
+                query: Self.query(request.uri.query ?? ""), using: &generator)
+            return json(answer.status, answer.body)
+        }
+        if segments.count >= 2, segments[0...1] == ["admin", "api"] {
+            return try await adminResponse(request, path: Array(segments.dropFirst(2)))
+        }
+        return json(404, QueryError(status: 404, errorType: "NotFound", message: "no such path \(path)").body)
+    }
+
+    private func adminResponse(_ request: Request, path: [String]) async throws -> Response {
+        var adminRequest = AdminAPI.Request(
+            method: request.method.rawValue, path: path, query: Self.query(request.uri.query ?? ""),
+            authorization: request.headers[.authorization], declaredSHA256: request.headers[HTTPField.Name("X-Content-SHA256")!])
+        let isUpload = request.method == .put && path.last == "archive"
+        var uploaded: URL?
+        defer { if let uploaded { try? FileManager.default.removeItem(at: uploaded) } }
+        if isUpload {
+            // Only key holders may upload; check before streaming anything to disk.
+            guard admin.keys.authorizes(adminRequest.authorization) else {
+                return json(401, QueryError(status: 401, errorType: "Unauthorized", message: "a valid admin key is required").body)
+            }
+            let file = runtime.dataDirectory.appendingPathComponent("run/upload-\(UUID().uuidString).zip")
+            uploaded = file
+            do {
+                adminRequest.upload = (file, try await Self.stream(request.body, to: file))
+            } catch let error as QueryError {
+                return json(error.status, error.body)
+            }
+        } else {
+            do {
+                adminRequest.body = Array(try await request.body.collect(upTo: 1024 * 1024).readableBytesView)
+            } catch {
+                return json(413, QueryError(status: 413, errorType: "PayloadTooLarge", message: "the body is larger than 1 MiB").body)
+            }
+        }
+        let answer = await admin.handle(adminRequest)
+        return json(answer.status, answer.body)
+    }
+
+    /// Writes a request body to `file` while hashing it; refuses more than the archive limit.
+    static func stream(_ body: RequestBody, to file: URL) async throws -> String {
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        guard FileManager.default.createFile(atPath: file.path, contents: nil) else { throw QueryError(status: 500, errorType: "InternalError", message: "cannot stage the upload") }
+        let handle = try FileHandle(forWritingTo: file)
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        var total = 0
+        for try await chunk in body {
+            total += chunk.readableBytes
+            guard total <= NodeServer.maximumArchiveBytes else {
+                throw QueryError(status: 413, errorType: "PayloadTooLarge", message: "the archive is larger than \(NodeServer.maximumArchiveBytes) bytes")
+            }
+            let bytes = Data(chunk.readableBytesView)
+            hasher.update(data: bytes)
+            try handle.write(contentsOf: bytes)
+        }
+        try handle.synchronize()
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func query(_ text: String) -> [String: String] {
+        var result: [String: String] = [:]
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0) }
+            if let key = parts.first { result[key] = parts.count > 1 ? parts[1] : "" }
+        }
+        return result
+    }
+
+    private func json(_ status: Int, _ body: JSONValue) -> Response {
+        var fields = HTTPFields()
+        for (name, value) in PublicAPI.headers { fields.append(HTTPField(name: HTTPField.Name(name)!, value: value)) }
+        return Response(status: HTTPResponse.Status(code: status), headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body.serialized())))
+    }
+}

@@ -1,0 +1,110 @@
+import DeployerModel
+import Foundation
+import Testing
+
+/// The API node as a real process, driven over HTTP with curl the way an existing client would.
+@Suite struct NodeTests {
+    /// Builds a one-endpoint package with a small regression model made by the pinned onnx.
+    static func buildPackage(in scratch: Scratch, version: String, slope: String) async throws -> URL {
+        let folder = scratch.url.appendingPathComponent("package-\(version)")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("models"), withIntermediateDirectories: true)
+        try """
+            apiVersion: apideployer.dev/v1alpha1
+            kind: ServicePackage
+            service: churn
+            version: \(version)
+            endpoints:
+              - id: predict-churn
+                type: prediction
+                model: models/model.onnx
+                features: [tenure, charges]
+            """.write(to: folder.appendingPathComponent("service.yaml"), atomically: true, encoding: .utf8)
+        let script = scratch.url.appendingPathComponent("make-\(version).py")
+        try """
+            import onnx, sys
+            from onnx import helper, TensorProto
+            node = helper.make_node("LinearRegressor", ["x"], ["variable"], domain="ai.onnx.ml", coefficients=[\(slope), 1.0], intercepts=[0.0])
+            graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 2])],
+                                      [helper.make_tensor_value_info("variable", TensorProto.FLOAT, [None, 1])])
+            onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("ai.onnx.ml", 3)]), sys.argv[1])
+            """.write(to: script, atomically: true, encoding: .utf8)
+        let python = try await run("/usr/bin/env", ["bash", Products.repository.appendingPathComponent("hack/python-env.sh").path], in: scratch.url)
+            .output.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try await run(python, [script.path, folder.appendingPathComponent("models/model.onnx").path], in: scratch.url).status == 0)
+        let archive = scratch.url.appendingPathComponent("churn-\(version).zip")
+        let built = try await run(Products.apideployer, ["package", "build", folder.path, "-o", archive.path], in: scratch.url)
+        #expect(built.status == 0, "\(built.errors)")
+        return archive
+    }
+
+    static func number(_ value: JSONValue?) -> Double? {
+        switch value {
+        case .int(let number)?: Double(number)
+        case .double(let number)?: number
+        default: nil
+        }
+    }
+
+    func curl(_ arguments: [String], in scratch: Scratch) async throws -> (status: Int, body: JSONValue?) {
+        let result = try await run("/usr/bin/env", ["curl", "-s", "-w", "\n%{http_code}"] + arguments, in: scratch.url)
+        let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)
+        let status = Int(lines.last ?? "") ?? 0
+        let body = lines.dropLast().joined(separator: "\n")
+        return (status, try? JSONValue.parse(body))
+    }
+
+    @Test func initUploadSwitchAndPredictOverRealSockets() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let data = scratch.url.appendingPathComponent("node")
+        #expect(try await run(Products.apideployer, ["node", "init", data.path], in: scratch.url).status == 0)
+        let key = try await run(data.appendingPathComponent("bin/apinode-admin").path, ["admin-key-create"], in: scratch.url)
+            .output.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(!key.isEmpty)
+        let node = try ChildProcess(Products.apideployer, ["node", "serve", "--data-dir", data.path, "--port", "0"], directory: scratch.url)
+        let started = try await node.waitForOutput(containing: "apinode: serving on ")
+        let url = String(started[started.range(of: "serving on ")!.upperBound...].prefix { !$0.isWhitespace })
+        let admin = ["-u", "\(key):"]
+
+        #expect(try await curl(admin + ["-X", "POST", "\(url)/admin/api/services/", "-d", #"{"serviceId":"churn"}"#], in: scratch).status == 200)
+        for (version, slope) in [("v1", "1.0"), ("v2", "10.0")] {
+            let archive = try await Self.buildPackage(in: scratch, version: version, slope: slope)
+            let digest = try await run("/usr/bin/env", ["sha256sum", archive.path], in: scratch.url).output.prefix(64)
+            let wrongDigest = try await curl(admin + ["-X", "PUT", "-H", "X-Content-SHA256: \(String(repeating: "0", count: 64))",
+                "--data-binary", "@\(archive.path)", "\(url)/admin/api/services/churn/generations/\(version)/archive"], in: scratch)
+            #expect(wrongDigest.status == 400)
+            let uploaded = try await curl(admin + ["-X", "PUT", "-H", "X-Content-SHA256: \(digest)", "--data-binary", "@\(archive.path)",
+                "\(url)/admin/api/services/churn/generations/\(version)/archive"], in: scratch)
+            #expect(uploaded.status == 200, "\(String(describing: uploaded.body))")
+        }
+        let predict = ["-X", "POST", "\(url)/public/api/v1/churn/predict-churn/predict", "-d", #"{"features":{"tenure":2,"charges":3}}"#]
+        #expect(try await curl(predict, in: scratch).status == 503, "no generation is active before a mapping")
+        #expect(try await curl(admin + ["-X", "POST", "\(url)/admin/api/services/churn/actions/switchTo/v1"], in: scratch).status == 200)
+        #expect(Self.number(try await curl(predict, in: scratch).body?["result"]?["prediction"]) == 5)
+        let mapping = #"{"strategy":"HASH_BASED","entries":[{"generation":"v1","proba":0.5},{"generation":"v2","proba":0.5}]}"#
+        #expect(try await curl(admin + ["-X", "POST", "\(url)/admin/api/services/churn/actions/setMapping", "-d", mapping], in: scratch).status == 200)
+        #expect(try await curl(predict, in: scratch).status == 400, "a hash-mapped service needs a dispatch key")
+        let forced = try await curl(["-X", "POST", "\(url)/public/api/v1/churn/predict-churn/predict",
+            "-d", #"{"features":{"tenure":2,"charges":3},"dispatch":{"forcedGeneration":"v2"}}"#], in: scratch)
+        #expect(Self.number(forced.body?["result"]?["prediction"]) == 23)
+        #expect(forced.body?["apiContext"]?["serviceGeneration"] == "v2")
+        let generations = try await curl(admin + ["\(url)/admin/api/services/churn/generations"], in: scratch)
+        #expect(generations.body?["generations"]?.arrayValue?.count == 2)
+        #expect(try await curl(["-u", "wrong:", "\(url)/admin/api/services"], in: scratch).status == 401)
+        #expect(try await curl(["\(url)/isAlive/"], in: scratch).status == 200)
+        FileManager.default.createFile(atPath: data.appendingPathComponent("apinode-not-alive.txt").path, contents: nil)
+        #expect(try await curl(["\(url)/isAlive/"], in: scratch).status == 503)
+
+        // A restart serves the same mapping.
+        node.signal(SIGTERM)
+        _ = await node.finish()
+        let restarted = try ChildProcess(Products.apideployer, ["node", "serve", "--data-dir", data.path, "--port", "0"], directory: scratch.url)
+        let again = try await restarted.waitForOutput(containing: "apinode: serving on ")
+        let newURL = String(again[again.range(of: "serving on ")!.upperBound...].prefix { !$0.isWhitespace })
+        let afterRestart = try await curl(["-X", "POST", "\(newURL)/public/api/v1/churn/predict-churn/predict",
+            "-d", #"{"features":{"tenure":2,"charges":3},"dispatch":{"forcedGeneration":"v2"}}"#], in: scratch)
+        #expect(Self.number(afterRestart.body?["result"]?["prediction"]) == 23)
+        restarted.signal(SIGTERM)
+        _ = await restarted.finish()
+    }
+}
