@@ -139,7 +139,11 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["DeployerModel", "CloudHTTP", "DeployerTesting"],
+            dependencies: [
+                "DeployerModel", "CloudHTTP", "DeployerTesting",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]
