@@ -55,11 +55,16 @@ struct NodeCommand: AsyncParsableCommand {
                 throw CLIError("\(dataDir) is not a node data directory: run `apideployer node init \(dataDir)` first")
             }
             let runtime = try NodeRuntime(dataDirectory: directory)
-            let server = NodeServer.make(runtime: runtime, host: host, port: port, logger: logger) { url in
+            let (queryLog, queryLogWriter) = QueryLog.make(directory: directory.appendingPathComponent("logs"))
+            let server = NodeServer.make(runtime: runtime, queryLog: queryLog, host: host, port: port, logger: logger) { url in
                 printFlushed("apinode: serving on \(url)")
             }
+            // Services stop in reverse order: the server first (in-flight queries still log),
+            // then the query log drains.
             let group = ServiceGroup(
-                configuration: ServiceGroupConfiguration(services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                configuration: ServiceGroupConfiguration(
+                    services: [.init(service: queryLogWriter), .init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: logger))
             try await group.run()
         }
     }

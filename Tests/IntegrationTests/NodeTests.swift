@@ -95,9 +95,23 @@ import Testing
         FileManager.default.createFile(atPath: data.appendingPathComponent("apinode-not-alive.txt").path, contents: nil)
         #expect(try await curl(["\(url)/isAlive/"], in: scratch).status == 503)
 
-        // A restart serves the same mapping.
+        let metrics = try await run("/usr/bin/env", ["curl", "-s", "\(url)/metrics"], in: scratch.url).output
+        #expect(metrics.contains("apinode_queries_total{"), "\(metrics.prefix(300))")
+        #expect(metrics.split(separator: "\n").contains { $0.contains("service=\"churn\"") && $0.contains("generation=\"v2\"") && $0.contains("code=\"200\"") })
+
+        // Stopping drains the query log; every query is one JSON line with its generation.
         node.signal(SIGTERM)
         _ = await node.finish()
+        let logs = data.appendingPathComponent("logs")
+        let files = try FileManager.default.contentsOfDirectory(atPath: logs.path)
+        let lines = try files.flatMap { try String(contentsOf: logs.appendingPathComponent($0), encoding: .utf8).split(separator: "\n") }
+        let events = try lines.map { try JSONValue.parse(String($0)) }
+        #expect(events.count == 4, "one event per public query")
+        #expect(events.allSatisfy { $0["msgType"] == "prediction-query" && $0["requestId"]?.stringValue?.isEmpty == false })
+        #expect(events.contains { $0["generation"] == "v2" && $0["features"]?["tenure"] == 2 })
+        #expect(events.contains { $0["status"] == 400 })
+
+        // A restart serves the same mapping.
         let restarted = try ChildProcess(Products.apideployer, ["node", "serve", "--data-dir", data.path, "--port", "0"], directory: scratch.url)
         let again = try await restarted.waitForOutput(containing: "apinode: serving on ")
         let newURL = String(again[again.range(of: "serving on ")!.upperBound...].prefix { !$0.isWhitespace })

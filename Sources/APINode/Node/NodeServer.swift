@@ -17,10 +17,12 @@ public struct NodeServer {
 
     /// Builds the application on `host:port` (0 picks a free port); `onListening` gets the URL.
     public static func make(
-        runtime: NodeRuntime, host: String, port: Int, logger: Logger, onListening: @escaping @Sendable (String) async -> Void
+        runtime: NodeRuntime, queryLog: QueryLog, host: String, port: Int, logger: Logger,
+        onListening: @escaping @Sendable (String) async -> Void
     ) -> some Service {
         let responder = NodeResponder(
-            runtime: runtime, admin: AdminAPI(runtime: runtime, keys: AdminKeyStore(dataDirectory: runtime.dataDirectory)))
+            runtime: runtime, admin: AdminAPI(runtime: runtime, keys: AdminKeyStore(dataDirectory: runtime.dataDirectory)),
+            metrics: NodeMetrics(), queryLog: queryLog)
         return Application(
             responder: responder, configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "apinode"),
             onServerRunning: { channel in await onListening("http://\(host):\(channel.localAddress?.port ?? port)") }, logger: logger)
@@ -31,6 +33,8 @@ struct NodeResponder: HTTPResponder {
     typealias Context = BasicRequestContext
     let runtime: NodeRuntime
     let admin: AdminAPI
+    let metrics: NodeMetrics
+    let queryLog: QueryLog
     let publicAPI = PublicAPI()
 
     func respond(to request: Request, context: Context) async throws -> Response {
@@ -40,6 +44,11 @@ struct NodeResponder: HTTPResponder {
             let draining = FileManager.default.fileExists(atPath: runtime.dataDirectory.appendingPathComponent("apinode-not-alive.txt").path)
             return json(draining ? 503 : 200, ["alive": .bool(!draining)])
         }
+        if segments == ["metrics"] {
+            var fields = HTTPFields()
+            fields.append(HTTPField(name: .contentType, value: "text/plain; version=0.0.4"))
+            return Response(status: .ok, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition())))
+        }
         if segments.count == 6, segments[0...2] == ["public", "api", "v1"] {
             let body: ByteBuffer
             do {
@@ -48,9 +57,21 @@ struct NodeResponder: HTTPResponder {
                 return json(413, QueryError(status: 413, errorType: "PayloadTooLarge", message: "the body is larger than \(NodeServer.maximumQueryBytes) bytes").body)
             }
             var generator = SystemRandomNumberGenerator()
+            let started = ContinuousClock.now
+            let table = runtime.table
+            let bytes = Array(body.readableBytesView)
+            let query = Self.query(request.uri.query ?? "")
             let answer = publicAPI.handle(
-                runtime.table, service: segments[3], endpoint: segments[4], verb: segments[5], body: Array(body.readableBytesView),
-                query: Self.query(request.uri.query ?? ""), using: &generator)
+                table, service: segments[3], endpoint: segments[4], verb: segments[5], body: bytes, query: query, using: &generator)
+            let elapsed = ContinuousClock.now - started
+            let service = table.services[segments[3]]
+            let endpoint = service?.generations.values.contains { $0.models[segments[4]] != nil } == true ? segments[4] : "unknown"
+            metrics.record(
+                service: service == nil ? "unknown" : segments[3], endpoint: endpoint, generation: answer.generation ?? "none",
+                status: answer.status, duration: elapsed)
+            queryLog.record(
+                QueryEvent.prediction(service: segments[3], endpoint: segments[4], verb: segments[5], request: bytes, query: query,
+                                      answer: answer, elapsed: elapsed))
             return json(answer.status, answer.body)
         }
         if segments.count >= 2, segments[0...1] == ["admin", "api"] {
