@@ -95,6 +95,10 @@ import Testing
         FileManager.default.createFile(atPath: data.appendingPathComponent("apinode-not-alive.txt").path, contents: nil)
         #expect(try await curl(["\(url)/isAlive/"], in: scratch).status == 503)
 
+        let huge = scratch.url.appendingPathComponent("huge.json")
+        try Data(repeating: UInt8(ascii: " "), count: 17 * 1024 * 1024).write(to: huge)
+        let tooLarge = try await curl(["-X", "POST", "\(url)/public/api/v1/churn/predict-churn/predict", "--data-binary", "@\(huge.path)"], in: scratch)
+        #expect(tooLarge.status == 413)
         let metrics = try await run("/usr/bin/env", ["curl", "-s", "\(url)/metrics"], in: scratch.url).output
         #expect(metrics.contains("apinode_queries_total{"), "\(metrics.prefix(300))")
         #expect(metrics.split(separator: "\n").contains { $0.contains("service=\"churn\"") && $0.contains("generation=\"v2\"") && $0.contains("code=\"200\"") })
