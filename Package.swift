@@ -106,6 +106,7 @@ let package = Package(
             dependencies: [
                 "DeployerModel", "DeployerCore", "DeployerStores", "DeployerServer", "CloudHTTP", "APINode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),

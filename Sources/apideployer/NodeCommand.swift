@@ -1,4 +1,5 @@
 import APINode
+import DeployerModel
 import ArgumentParser
 import Foundation
 import Logging
@@ -56,9 +57,12 @@ struct NodeCommand: AsyncParsableCommand {
             }
             let runtime = try NodeRuntime(dataDirectory: directory)
             let (queryLog, queryLogWriter) = QueryLog.make(directory: directory.appendingPathComponent("logs"))
+            let live = LiveNode.file(in: directory)
             let server = NodeServer.make(runtime: runtime, queryLog: queryLog, host: host, port: port, logger: logger) { url in
+                try? LiveNode(url: url, pid: getpid()).write(to: live)
                 printFlushed("apinode: serving on \(url)")
             }
+            defer { try? FileManager.default.removeItem(at: live) }
             // Services stop in reverse order: the server first (in-flight queries still log),
             // then the query log drains.
             let group = ServiceGroup(
@@ -69,34 +73,85 @@ struct NodeCommand: AsyncParsableCommand {
         }
     }
 
-    /// `apinode-admin`: admin keys on the data directory.
-    struct Admin: ParsableCommand {
+    /// `apinode-admin`: works on the data directory when the node is stopped, and through the
+    /// node's admin API when it runs; both paths run the same admin requests.
+    struct Admin: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "admin", abstract: "Administer a node's data directory (what bin/apinode-admin runs).")
+            commandName: "admin", abstract: "Administer a node (what DATA_DIR/bin/apinode-admin runs).",
+            discussion: """
+                Commands: services-list, service-create ID, service-delete ID, services-clean,
+                service-import-generation ID ZIP, service-list-generations ID, service-switch-to-newest ID,
+                service-switch-to-generation ID GEN, service-set-mapping ID (mapping JSON on stdin),
+                service-enable ID, service-disable ID, admin-key-create, admin-keys-list, admin-key-delete KEY,
+                metrics-get, predict ID ENDPOINT (features JSON on stdin).
+                """)
 
         @Option(help: "The node data directory.")
         var dataDir: String
 
-        @Argument(help: "admin-key-create, admin-keys-list or admin-key-delete KEY_OR_ID.")
+        @Argument(help: "The command and its arguments (see below).")
         var command: [String]
 
         @Option(help: "Label of a new admin key.")
         var label: String?
 
-        func run() throws {
-            let keys = AdminKeyStore(dataDirectory: URL(fileURLWithPath: dataDir))
-            switch command.first {
+        func run() async throws {
+            let directory = URL(fileURLWithPath: dataDir).standardizedFileURL
+            let keys = AdminKeyStore(dataDirectory: directory)
+            guard let name = command.first else { throw CLIError("give a command; see --help") }
+            let arguments = Array(command.dropFirst())
+            func argument(_ index: Int, _ what: String) throws -> String {
+                guard index < arguments.count else { throw CLIError("\(name) needs \(what)") }
+                return arguments[index]
+            }
+            switch name {
             case "admin-key-create":
-                let created = try keys.create(label: label, description: nil, createdBy: ProcessInfo.processInfo.environment["USER"], expiry: nil)
-                print(created.key)
+                print(try keys.create(label: label, description: nil, createdBy: ProcessInfo.processInfo.environment["USER"], expiry: nil).key)
+                return
             case "admin-keys-list":
                 for entry in try keys.entries() { print("\(entry.id)\t\(entry.label ?? "")\t\(entry.createdOn)") }
-            case "admin-key-delete" where command.count == 2:
-                guard try keys.delete(keyOrID: command[1]) else { throw CLIError("no admin key \(command[1])") }
+                return
+            case "admin-key-delete":
+                guard try keys.delete(keyOrID: try argument(0, "a key or key id")) else { throw CLIError("no such admin key") }
                 print("deleted")
+                return
             default:
-                throw CLIError("unknown command \(command.joined(separator: " ")); the service and generation commands come with the admin tool's next revision")
+                break
             }
+            let request: NodeAdminRequest
+            switch name {
+            case "services-list": request = .admin("GET", ["services"])
+            case "service-create": request = .admin("POST", ["services"], body: JSONValue.object(["serviceId": .string(try argument(0, "a service id"))]).serialized())
+            case "service-delete": request = .admin("DELETE", ["services", try argument(0, "a service id")])
+            case "services-clean": request = .admin("DELETE", ["services-clean-unused"])
+            case "service-import-generation":
+                let archive = URL(fileURLWithPath: try argument(1, "a package archive")).standardizedFileURL.path
+                request = .admin("POST", ["services", try argument(0, "a service id"), "generations", "actions", "importFromArchive"], query: ["filePath": archive])
+            case "service-list-generations": request = .admin("GET", ["services", try argument(0, "a service id"), "generations"])
+            case "service-switch-to-newest": request = .admin("POST", ["services", try argument(0, "a service id"), "actions", "switchToNewest"])
+            case "service-switch-to-generation":
+                request = .admin("POST", ["services", try argument(0, "a service id"), "actions", "switchTo", try argument(1, "a generation")])
+            case "service-set-mapping":
+                request = .admin("POST", ["services", try argument(0, "a service id"), "actions", "setMapping"], body: Array(FileHandle.standardInput.readDataToEndOfFile()))
+            case "service-enable": request = .admin("POST", ["services", try argument(0, "a service id"), "actions", "enable"])
+            case "service-disable": request = .admin("POST", ["services", try argument(0, "a service id"), "actions", "disable"])
+            case "metrics-get": request = .admin("GET", ["metrics"])
+            case "predict":
+                request = .predict(service: try argument(0, "a service id"), endpoint: try argument(1, "an endpoint id"),
+                                   body: Array(FileHandle.standardInput.readDataToEndOfFile()))
+            default: throw CLIError("unknown command \(name); see --help")
+            }
+            let (status, body) = try await NodeAdminClient(dataDirectory: directory, keys: keys).perform(request)
+            print(name == "service-list-generations" ? Self.generationsTable(body) : GetCommand.pretty(body))
+            guard (200..<300).contains(status) else { throw ExitCode(1) }
+        }
+
+        static func generationsTable(_ body: JSONValue) -> String {
+            let rows = (body["generations"]?.arrayValue ?? []).map { generation in
+                [generation["generation"], generation["created"], generation["mounted"], generation["mappedPercent"]].map { $0.map(JSONPathExpression.text) ?? "" }
+            }
+            return ([["GENERATION", "CREATED", "MOUNTED", "MAPPED %"]] + rows).map { $0.map { $0.padding(toLength: 24, withPad: " ", startingAt: 0) }.joined() }
+                .joined(separator: "\n")
         }
     }
 }

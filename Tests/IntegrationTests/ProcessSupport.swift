@@ -26,7 +26,7 @@ final class ChildProcess: @unchecked Sendable {
     private var isClosed = false
     private var waiters: [(marker: String, continuation: CheckedContinuation<String, any Error>)] = []
 
-    init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], directory: URL) throws {
+    init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], directory: URL, input: Data? = nil) throws {
         errorURL = directory.appendingPathComponent("err-\(UUID().uuidString)")
         _ = FileManager.default.createFile(atPath: errorURL.path, contents: nil)
         let pipe = Pipe()
@@ -36,8 +36,13 @@ final class ChildProcess: @unchecked Sendable {
         process.currentDirectoryURL = directory
         process.standardOutput = pipe
         process.standardError = try FileHandle(forWritingTo: errorURL)
-        process.standardInput = FileHandle.nullDevice
+        let inputPipe = input.map { _ in Pipe() }
+        process.standardInput = inputPipe ?? FileHandle.nullDevice
         try process.run()
+        if let input, let inputPipe {
+            try inputPipe.fileHandleForWriting.write(contentsOf: input)
+            try inputPipe.fileHandleForWriting.close()
+        }
         let reader = pipe.fileHandleForReading
         Thread.detachNewThread { [self] in
             while true {
@@ -110,9 +115,11 @@ final class ChildProcess: @unchecked Sendable {
     }
 }
 
-/// Runs a command to completion.
-func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], in directory: URL) async throws -> CommandResult {
-    try await ChildProcess(executable, arguments, environment: environment, directory: directory).finish()
+/// Runs a command to completion, with `input` on its standard input.
+func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], in directory: URL, input: String? = nil) async throws
+    -> CommandResult
+{
+    try await ChildProcess(executable, arguments, environment: environment, directory: directory, input: input.map { Data($0.utf8) }).finish()
 }
 
 /// A temporary folder removed by `remove()`.

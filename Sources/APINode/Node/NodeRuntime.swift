@@ -112,6 +112,33 @@ public actor NodeRuntime {
         try setMapping(service: id, .single(target))
     }
 
+    /// Deletes disabled services, and generations that no mapping uses.
+    public func cleanUnused() throws -> (services: [String], generations: [String]) {
+        var removedServices: [String] = []
+        var removedGenerations: [String] = []
+        for record in records.values.sorted(by: { $0.id < $1.id }) {
+            if !record.enabled {
+                try deleteService(record.id)
+                removedServices.append(record.id)
+                continue
+            }
+            let mapped = Set(record.mapping?.entries.map(\.generation) ?? [])
+            var updated = record
+            for generation in record.generations where !mapped.contains(generation.id) {
+                updated.generations.removeAll { $0.id == generation.id }
+                packages[record.id]?[generation.id] = nil
+                removedGenerations.append("\(record.id)/\(generation.id)")
+            }
+            if updated != record {
+                try save(updated)
+                for generation in record.generations where !mapped.contains(generation.id) {
+                    try? FileManager.default.removeItem(at: folder(of: record.id).appendingPathComponent("generations/\(generation.id)"))
+                }
+            }
+        }
+        return (removedServices, removedGenerations)
+    }
+
     public func setEnabled(service id: String, _ enabled: Bool) throws {
         var record = try service(id)
         record.enabled = enabled

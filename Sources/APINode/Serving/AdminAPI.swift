@@ -113,6 +113,9 @@ public struct AdminAPI: Sendable {
         case ("DELETE", let parts) where (parts.count == 2 || (parts.count == 3 && parts[2] == "key")) && parts[0] == "keys":
             guard try keys.delete(keyOrID: parts[1]) else { throw NodeError.notFound("no such admin key") }
             return (200, [:])
+        case ("DELETE", ["services-clean-unused"]):
+            let removed = try await runtime.cleanUnused()
+            return (200, ["deletedServices": .array(removed.services.map { .string($0) }), "deletedGenerations": .array(removed.generations.map { .string($0) })])
         case ("GET", ["metrics"]):
             let services = await runtime.services()
             return (200, ["services": .int(Int64(services.count)), "generations": .int(Int64(services.reduce(0) { $0 + $1.generations.count }))])
