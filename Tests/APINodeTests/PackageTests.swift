@@ -101,7 +101,8 @@ import Testing
     @Test func aMissingFileOrABadManifestIsRefusedWithTheField() throws {
         let folder = try Self.packageFolder(model: Self.scalerModel, manifest: Self.manifest.replacingOccurrences(of: "models/model.onnx", with: "models/other.onnx"))
         defer { try? FileManager.default.removeItem(at: folder) }
-        let message = (catchError { try PackageValidator.validate(folder: folder) }).map { "\($0)" } ?? ""
+        let error = #expect(throws: PackageError.self) { try PackageValidator.validate(folder: folder) }
+        let message = error.map { "\($0)" } ?? ""
         #expect(message.contains("endpoints[0].model"))
         #expect(message.contains("models/other.onnx"))
     }
@@ -125,14 +126,5 @@ import Testing
         let notZip = folder.appendingPathComponent("plain.zip")
         try Data("hello".utf8).write(to: notZip)
         #expect(throws: PackageError.notAZip("plain.zip")) { try PackageArchive.extract(notZip, to: target) }
-    }
-}
-
-func catchError(_ body: () throws -> Any) -> (any Error)? {
-    do {
-        _ = try body()
-        return nil
-    } catch {
-        return error
     }
 }

@@ -33,7 +33,8 @@ import Testing
         #expect(throws: ModelError.unsupportedOperator(domain: "", opType: "Einsum", node: "mixer")) {
             try CompiledModel(onnx: bytes)
         }
-        let message = catchError { try CompiledModel(onnx: bytes) }.map { "\($0)" } ?? ""
+        let error = #expect(throws: ModelError.self) { try CompiledModel(onnx: bytes) }
+        let message = error.map { "\($0)" } ?? ""
         #expect(message.contains("ai.onnx:Einsum"))
         #expect(message.contains("\"mixer\""))
     }
@@ -66,17 +67,7 @@ import Testing
                                       [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 1])])
             model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("ai.onnx.ml", 3)])
             """)
-        let message = catchError { try CompiledModel(onnx: bytes) }.map { "\($0)" } ?? ""
-        #expect(message.contains("points at a missing node"))
-    }
-}
-
-/// The error a throwing call raised, if any.
-func catchError(_ body: () throws -> Any) -> (any Error)? {
-    do {
-        _ = try body()
-        return nil
-    } catch {
-        return error
+        let error = #expect(throws: ModelError.self) { try CompiledModel(onnx: bytes) }
+        #expect(error.map { "\($0)" }?.contains("points at a missing node") == true)
     }
 }
