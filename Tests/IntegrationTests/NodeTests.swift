@@ -88,6 +88,12 @@ import Testing
             "-d", #"{"features":{"tenure":2,"charges":3},"dispatch":{"forcedGeneration":"v2"}}"#], in: scratch)
         #expect(Self.number(forced.body?["result"]?["prediction"]) == 23)
         #expect(forced.body?["apiContext"]?["serviceGeneration"] == "v2")
+        let tuningURL = "\(url)/admin/api/services/churn/endpoints/predict-churn/tuning"
+        let tuning = #"{"floor":1,"ceil":4,"cruise":2,"queue":16,"timeoutMs":500}"#
+        #expect(try await curl(admin + ["-X", "PUT", tuningURL, "-d", tuning], in: scratch).status == 200)
+        #expect(try await curl(admin + ["-X", "PUT", tuningURL, "-d", #"{"floor":1,"ceil":0,"cruise":2,"queue":16,"timeoutMs":500}"#], in: scratch).status == 400)
+        let stored = try JSONValue.parse(Array(try Data(contentsOf: data.appendingPathComponent("services/churn/service.json"))))
+        #expect(stored["tuning"]?["predict-churn"]?["ceil"] == 4)
         let generations = try await curl(admin + ["\(url)/admin/api/services/churn/generations"], in: scratch)
         #expect(generations.body?["generations"]?.arrayValue?.count == 2)
         #expect(try await curl(["-u", "wrong:", "\(url)/admin/api/services"], in: scratch).status == 401)

@@ -11,6 +11,8 @@ public struct ServiceRecord: Codable, Sendable, Equatable {
     public var enabled: Bool
     public var generations: [Generation]
     public var mapping: GenerationMapping?
+    /// Pool tuning per endpoint id; endpoints not listed use the defaults.
+    public var tuning: [String: EndpointTuning]?
 
     public init(id: String) {
         self.id = id

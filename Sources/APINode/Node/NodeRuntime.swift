@@ -139,6 +139,16 @@ public actor NodeRuntime {
         return (removedServices, removedGenerations)
     }
 
+    /// Sets the pool tuning of one endpoint (ceil ≥ 1, queue ≥ 0, timeout ≥ 1 ms).
+    public func setTuning(service id: String, endpoint: String, _ tuning: EndpointTuning) throws {
+        var record = try service(id)
+        guard tuning.ceil >= 1, tuning.queue >= 0, tuning.timeoutMs >= 1, tuning.floor >= 0, tuning.cruise >= 0 else {
+            throw NodeError.invalid("tuning needs ceil ≥ 1, queue ≥ 0, timeoutMs ≥ 1, floor and cruise ≥ 0")
+        }
+        record.tuning = (record.tuning ?? [:]).merging([endpoint: tuning]) { _, new in new }
+        try save(record)
+    }
+
     public func setEnabled(service id: String, _ enabled: Bool) throws {
         var record = try service(id)
         record.enabled = enabled
@@ -159,7 +169,9 @@ public actor NodeRuntime {
 
     private static func table(records: [String: ServiceRecord], packages: [String: [String: ValidatedPackage]]) -> ServingTable {
         ServingTable(services: records.values.map { record in
-            ServingTable.Service(id: record.id, enabled: record.enabled, generations: packages[record.id] ?? [:], mapping: record.mapping)
+            ServingTable.Service(
+                id: record.id, enabled: record.enabled, generations: packages[record.id] ?? [:], mapping: record.mapping,
+                tuning: record.tuning ?? [:])
         })
     }
 }

@@ -36,6 +36,7 @@ struct NodeResponder: HTTPResponder {
     let metrics: NodeMetrics
     let queryLog: QueryLog
     let publicAPI = PublicAPI()
+    let pools = PoolRegistry()
 
     func respond(to request: Request, context: Context) async throws -> Response {
         let path = request.uri.path
@@ -56,13 +57,25 @@ struct NodeResponder: HTTPResponder {
             } catch {
                 return json(413, QueryError(status: 413, errorType: "PayloadTooLarge", message: "the body is larger than \(NodeServer.maximumQueryBytes) bytes").body)
             }
-            var generator = SystemRandomNumberGenerator()
             let started = ContinuousClock.now
             let table = runtime.table
             let bytes = Array(body.readableBytesView)
             let query = Self.query(request.uri.query ?? "")
-            let answer = publicAPI.handle(
-                table, service: segments[3], endpoint: segments[4], verb: segments[5], body: bytes, query: query, using: &generator)
+            let tuning = table.services[segments[3]]?.tuning[segments[4]] ?? .defaults
+            let pool = pools.pool(service: segments[3], endpoint: segments[4], tuning: tuning)
+            let publicAPI = self.publicAPI
+            let answer: PublicAPI.Answer
+            do {
+                answer = try await pool.run {
+                    var generator = SystemRandomNumberGenerator()
+                    return publicAPI.handle(
+                        table, service: segments[3], endpoint: segments[4], verb: segments[5], body: bytes, query: query, using: &generator)
+                }
+            } catch let rejection as PoolRejection {
+                let reason = rejection == .queueFull ? "the endpoint's queue is full" : "the query waited longer than \(tuning.timeoutMs) ms"
+                answer = PublicAPI.Answer(
+                    status: 503, body: QueryError(status: 503, errorType: "ServiceUnavailable", message: "\(reason); try again").body, generation: nil)
+            }
             let elapsed = ContinuousClock.now - started
             let service = table.services[segments[3]]
             let endpoint = service?.generations.values.contains { $0.models[segments[4]] != nil } == true ? segments[4] : "unknown"

@@ -92,6 +92,15 @@ public struct AdminAPI: Sendable {
             let record = try await runtime.service(parts[1])
             guard record.generations.contains(where: { $0.id == parts[3] }) else { throw NodeError.notFound("no generation \"\(parts[3])\"") }
             return (200, [:])
+        case ("PUT", let parts) where parts.count == 5 && parts[0] == "services" && parts[2] == "endpoints" && parts[4] == "tuning":
+            let tuning: EndpointTuning
+            do {
+                tuning = try JSONDecoder().decode(EndpointTuning.self, from: Data(request.body))
+            } catch {
+                throw NodeError.invalid("the tuning is not valid: \(error)")
+            }
+            try await runtime.setTuning(service: parts[1], endpoint: parts[3], tuning)
+            return (200, [:])
         case ("POST", let parts) where parts.count >= 4 && parts[0] == "services" && parts[2] == "actions":
             return try await action(service: parts[1], parts[3...], request)
         case ("GET", ["keys"]):

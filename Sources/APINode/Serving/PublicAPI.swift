@@ -15,6 +15,12 @@ public struct PublicAPI: Sendable {
         public let status: Int
         public let body: JSONValue
         public let generation: String?
+
+        public init(status: Int, body: JSONValue, generation: String?) {
+            self.status = status
+            self.body = body
+            self.generation = generation
+        }
     }
 
     public init() {}

@@ -8,13 +8,19 @@ public struct ServingTable: Sendable {
         public let enabled: Bool
         public let generations: [String: ValidatedPackage]
         public let mapping: GenerationMapping?
+        /// Pool tuning per endpoint.
+        public let tuning: [String: EndpointTuning]
         let dispatcher: Dispatcher?
 
-        public init(id: String, enabled: Bool, generations: [String: ValidatedPackage], mapping: GenerationMapping?) {
+        public init(
+            id: String, enabled: Bool, generations: [String: ValidatedPackage], mapping: GenerationMapping?,
+            tuning: [String: EndpointTuning] = [:]
+        ) {
             self.id = id
             self.enabled = enabled
             self.generations = generations
             self.mapping = mapping
+            self.tuning = tuning
             dispatcher = mapping.map { Dispatcher(mapping: $0, available: Set(generations.keys)) }
         }
     }

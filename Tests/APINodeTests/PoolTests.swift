@@ -1,0 +1,109 @@
+@testable import APINode
+import Testing
+
+/// The pool's admission rules, without I/O.
+@Suite struct PoolStateMachineTests {
+    @Test func runsUpToTheCeilingQueuesInOrderAndRejectsBeyondTheQueue() {
+        var machine = PoolStateMachine(ceiling: 2, queueLimit: 2)
+        #expect(machine.acquire(1) == .run)
+        #expect(machine.acquire(2) == .run)
+        #expect(machine.acquire(3) == .wait)
+        #expect(machine.acquire(4) == .wait)
+        #expect(machine.acquire(5) == .reject)
+        #expect(machine.release() == 3, "the slot passes to the oldest waiter")
+        #expect(machine.release() == 4)
+        #expect(machine.release() == nil)
+        #expect(machine.running == 1)
+        #expect(machine.acquire(6) == .run)
+    }
+
+    @Test func anExpiredWaitLeavesTheQueueButNotARunningQuery() {
+        var machine = PoolStateMachine(ceiling: 1, queueLimit: 3)
+        #expect(machine.acquire(1) == .run)
+        #expect(machine.acquire(2) == .wait)
+        #expect(machine.acquire(3) == .wait)
+        let abandoned = machine.abandon(2)
+        #expect(abandoned)
+        #expect(machine.release() == 3)
+        let lateAbandon = machine.abandon(3)
+        #expect(!lateAbandon, "already let in")
+        #expect(machine.waiting.isEmpty)
+    }
+
+    @Test func newArrivalsDoNotOvertakeWaiters() {
+        var machine = PoolStateMachine(ceiling: 1, queueLimit: 5)
+        #expect(machine.acquire(1) == .run)
+        #expect(machine.acquire(2) == .wait)
+        #expect(machine.release() == 2)
+        #expect(machine.acquire(3) == .wait, "the freed slot went to the waiter, not the newcomer")
+    }
+}
+
+/// The pool actor with a manual clock: a waiter expires exactly when its timeout passes.
+@Suite struct EndpointPoolTests {
+    @Test func aFullQueueAndAnExpiredWaitAreRejected() async throws {
+        let clock = ManualClock()
+        let pool = EndpointPool(tuning: EndpointTuning(floor: 1, ceil: 1, cruise: 1, queue: 1, timeoutMs: 100), clock: clock)
+        let (release, releaseSignal) = AsyncStream<Void>.makeStream()
+        let (started, startedSignal) = AsyncStream<Void>.makeStream()
+        let holder = Task {
+            try await pool.run {
+                startedSignal.yield()
+                for await _ in release { break }
+            }
+        }
+        for await _ in started { break }
+        let waiter = Task { try await pool.run { 1 } }
+        while await pool.load.waiting == 0 { await Task.yield() }
+        await #expect(throws: PoolRejection.queueFull) { try await pool.run { 2 } }
+        await clock.advance(by: .milliseconds(100))
+        await #expect(throws: PoolRejection.waitExpired) { try await waiter.value }
+        releaseSignal.yield()
+        try await holder.value
+        #expect(try await pool.run { 3 } == 3)
+        #expect(await pool.load.running == 0)
+    }
+}
+
+/// A clock that moves only when told.
+final class ManualClock: Clock, @unchecked Sendable {
+    struct Instant: InstantProtocol {
+        var offset: Duration
+        func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
+        func duration(to other: Instant) -> Duration { other.offset - offset }
+        static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
+    }
+
+    private let lock = NSLock()
+    private var current = Instant(offset: .zero)
+    private var sleepers: [(deadline: Instant, continuation: CheckedContinuation<Void, any Error>)] = []
+
+    var now: Instant { lock.withLock { current } }
+    var minimumResolution: Duration { .zero }
+
+    func sleep(until deadline: Instant, tolerance: Duration?) async throws {
+        try await withCheckedThrowingContinuation { continuation in
+            let ready = lock.withLock { () -> Bool in
+                if deadline <= current { return true }
+                sleepers.append((deadline, continuation))
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
+
+    /// Moves time forward and wakes every sleeper whose deadline passed.
+    func advance(by duration: Duration) async {
+        // Let sleepers that were just scheduled register first.
+        while lock.withLock({ sleepers.isEmpty }) { await Task.yield() }
+        let due = lock.withLock { () -> [CheckedContinuation<Void, any Error>] in
+            current = current.advanced(by: duration)
+            let ready = sleepers.filter { $0.deadline <= current }
+            sleepers.removeAll { $0.deadline <= current }
+            return ready.map(\.continuation)
+        }
+        for continuation in due { continuation.resume() }
+    }
+}
+
+import Foundation
