@@ -118,6 +118,7 @@ import Testing
         let events = try lines.map { try JSONValue.parse(String($0)) }
         #expect(events.count == 4, "one event per public query")
         #expect(events.allSatisfy { $0["msgType"] == "prediction-query" && $0["requestId"]?.stringValue?.isEmpty == false })
+        #expect(events.allSatisfy { ($0["timestamp"]?.stringValue ?? "").hasSuffix("Z") }, "timestamps carry their time zone")
         #expect(events.contains { $0["generation"] == "v2" && $0["features"]?["tenure"] == 2 })
         #expect(events.contains { $0["status"] == 400 })
 

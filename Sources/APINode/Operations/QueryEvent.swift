@@ -3,6 +3,13 @@ import Foundation
 
 /// Query log events (topic `apinode-query`), with the fields of the API node reference.
 enum QueryEvent {
+    /// RFC 3339 in UTC with milliseconds and a `Z` designator.
+    static func timestamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+
     static func prediction(
         service: String, endpoint: String, verb: String, request: [UInt8], query: [String: String], answer: PublicAPI.Answer,
         elapsed: Duration
@@ -10,7 +17,7 @@ enum QueryEvent {
         let parsed = verb == "predict-simple" ? JSONValue.object(["features": .object(query.mapValues { .string($0) })]) : ((try? JSONValue.parse(request)) ?? [:])
         var event: JSONValue = [
             "msgType": "prediction-query", "requestId": .string(UUID().uuidString.lowercased()),
-            "timestamp": .string(Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))),
+            "timestamp": .string(Self.timestamp(Date())),
             "service": .string(service), "endpoint": .string(endpoint), "status": .int(Int64(answer.status)),
             "timing": ["totalMs": .double(PublicAPI.milliseconds(elapsed))],
         ]
