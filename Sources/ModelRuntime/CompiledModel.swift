@@ -85,6 +85,4 @@ public struct CompiledModel: Sendable {
         return nil
     }
 
-    /// The operators this evaluator supports.
-    public static var supportedOperators: [String] { OperatorRegistry.supported }
 }

@@ -36,6 +36,4 @@ enum OperatorRegistry {
         "\(domain.isEmpty ? "ai.onnx" : domain):\(opType)"
     }
 
-    /// The supported operators, sorted (for documentation and error messages).
-    static var supported: [String] { factories.keys.sorted() }
 }

@@ -25,6 +25,7 @@ final class ChildProcess: @unchecked Sendable {
     private var collected = ""
     private var isClosed = false
     private var waiters: [(marker: String, continuation: CheckedContinuation<String, any Error>)] = []
+    private var closeWaiters: [CheckedContinuation<Void, Never>] = []
 
     init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], directory: URL, input: Data? = nil) throws {
         errorURL = directory.appendingPathComponent("err-\(UUID().uuidString)")
@@ -66,11 +67,15 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     private func close() {
-        let pending = lock.withLock { () -> [CheckedContinuation<String, any Error>] in
+        let (pending, closing) = lock.withLock { () -> ([CheckedContinuation<String, any Error>], [CheckedContinuation<Void, Never>]) in
             isClosed = true
-            defer { waiters = [] }
-            return waiters.map(\.continuation)
+            defer {
+                waiters = []
+                closeWaiters = []
+            }
+            return (waiters.map(\.continuation), closeWaiters)
         }
+        for continuation in closing { continuation.resume() }
         let errors = (try? String(contentsOf: errorURL, encoding: .utf8)) ?? ""
         for continuation in pending { continuation.resume(throwing: CLIFailure("process ended before printing the expected line: \(output) \(errors)")) }
     }
@@ -102,7 +107,7 @@ final class ChildProcess: @unchecked Sendable {
                 continuation.resume()
             }
         }
-        _ = try? await waitForClose()
+        await waitForClose()
         return CommandResult(
             status: process.terminationStatus, output: output, errors: (try? String(contentsOf: errorURL, encoding: .utf8)) ?? "")
     }
@@ -110,8 +115,14 @@ final class ChildProcess: @unchecked Sendable {
     func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
 
     /// Waits until standard output is closed (the reader saw end of file).
-    private func waitForClose() async throws {
-        _ = try? await waitForOutput(containing: "\u{0}never\u{0}")
+    private func waitForClose() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let closed = lock.withLock {
+                if !isClosed { closeWaiters.append(continuation) }
+                return isClosed
+            }
+            if closed { continuation.resume() }
+        }
     }
 }
 

@@ -31,10 +31,7 @@ public struct AdminKeyStore: Sendable {
 
     /// Creates a key and returns it with its entry; the key itself is not stored.
     public func create(label: String?, description: String?, createdBy: String?, expiry: Date?) throws -> (key: String, entry: Entry) {
-        var bytes = [UInt8](repeating: 0, count: 32)
-        var generator = SystemRandomNumberGenerator()
-        for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255, using: &generator) }
-        let key = Base64.encode(bytes).replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let key = SecretToken.generate()
         let entry = Entry(
             id: UUID().uuidString.lowercased().prefix(8).description, label: label, description: description, createdBy: createdBy,
             createdOn: now(), expiry: expiry, sha256: Self.hash(key))
@@ -69,7 +66,7 @@ public struct AdminKeyStore: Sendable {
     }
 
     static func hash(_ key: String) -> String {
-        SHA256.hash(data: Array(key.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Array(key.utf8)).hexString
     }
 
     private func save(_ entries: [Entry]) throws {

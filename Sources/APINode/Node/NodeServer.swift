@@ -141,7 +141,7 @@ struct NodeResponder: HTTPResponder {
             try handle.write(contentsOf: bytes)
         }
         try handle.synchronize()
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalize().hexString
     }
 
     static func query(_ text: String) -> [String: String] {

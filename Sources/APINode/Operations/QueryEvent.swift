@@ -3,12 +3,11 @@ import Foundation
 
 /// Query log events (topic `apinode-query`), with the fields of the API node reference.
 enum QueryEvent {
-    /// RFC 3339 in UTC with milliseconds and a `Z` designator.
-    static func timestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
-    }
+    /// RFC 3339 in UTC with milliseconds and a `Z` designator (a value type: no formatter is
+    /// allocated per query).
+    static let timestampStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
+    static func timestamp(_ date: Date) -> String { date.formatted(timestampStyle) }
 
     static func prediction(
         service: String, endpoint: String, verb: String, request: [UInt8], query: [String: String], answer: PublicAPI.Answer,

@@ -1,4 +1,5 @@
 import Crypto
+import DeployerModel
 import Foundation
 import ZIPFoundation
 
@@ -77,7 +78,7 @@ public enum PackageArchive {
         defer { try? handle.close() }
         var hasher = SHA256()
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalize().hexString
     }
 }
 

@@ -73,7 +73,7 @@ public struct AdminAPI: Sendable {
             let record = try await runtime.service(parts[1])
             return (200, ["generations": .array(record.generations.map { generation in
                 let share = record.mapping?.entries.first { $0.generation == generation.id }?.proba ?? 0
-                return ["generation": .string(generation.id), "created": .string(ISO8601DateFormatter().string(from: generation.created)),
+                return ["generation": .string(generation.id), "created": .string(generation.created.formatted(.iso8601)),
                         "mounted": true, "mappedPercent": .double(share * 100)]
             })])
         case ("POST", let parts) where parts.count == 5 && parts[0] == "services" && parts[2...] == ["generations", "actions", "importFromArchive"]:
@@ -105,16 +105,16 @@ public struct AdminAPI: Sendable {
             return try await action(service: parts[1], parts[3...], request)
         case ("GET", ["keys"]):
             return (200, .array(try keys.entries().map { entry in
-                var value: JSONValue = ["id": .string(entry.id), "createdOn": .string(ISO8601DateFormatter().string(from: entry.createdOn))]
+                var value: JSONValue = ["id": .string(entry.id), "createdOn": .string(entry.createdOn.formatted(.iso8601))]
                 if let label = entry.label { value["label"] = .string(label) }
                 if let description = entry.description { value["description"] = .string(description) }
                 if let createdBy = entry.createdBy { value["createdBy"] = .string(createdBy) }
-                if let expiry = entry.expiry { value["expiry"] = .string(ISO8601DateFormatter().string(from: expiry)) }
+                if let expiry = entry.expiry { value["expiry"] = .string(expiry.formatted(.iso8601)) }
                 return value
             }))
         case ("POST", ["keys"]):
             let body = request.body.isEmpty ? JSONValue.object([:]) : try json(request)
-            let expiry = body["expiry"]?.stringValue.flatMap { ISO8601DateFormatter().date(from: $0) }
+            let expiry = body["expiry"]?.stringValue.flatMap { try? Date($0, strategy: .iso8601) }
             let created = try keys.create(
                 label: body["label"]?.stringValue, description: body["description"]?.stringValue,
                 createdBy: body["createdBy"]?.stringValue, expiry: expiry)

@@ -60,13 +60,6 @@ public enum JSONValue: Sendable, Hashable {
         }
     }
 
-    /// The value at a dotted path of object members (`["spec", "version"]`).
-    public func value(at path: [String]) -> JSONValue? {
-        var current: JSONValue? = self
-        for key in path { current = current?[key] }
-        return current
-    }
-
     /// A short name of the JSON type, as used in validation messages.
     public var typeName: String {
         switch self {

@@ -10,7 +10,7 @@ extension KubeAPI {
     static let openAPIDocument: [UInt8] = buildOpenAPIDocument().serialized()
 
     static let openAPIHash: String = {
-        SHA256.hash(data: openAPIDocument).map { String(format: "%02X", $0) }.joined().prefix(32).description
+        String(SHA256.hash(data: openAPIDocument).hexString.prefix(32))
     }()
 
     func openAPIIndex() -> APIResponse {
