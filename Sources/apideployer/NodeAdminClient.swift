@@ -4,6 +4,7 @@ import DeployerModel
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// One `apinode-admin` operation, as an admin API call or a query.
 enum NodeAdminRequest {
@@ -40,7 +41,15 @@ struct NodeAdminClient {
     private func overHTTP(_ request: NodeAdminRequest, node: LiveNode) async throws -> (Int, JSONValue) {
         let temporary = try keys.create(label: "apinode-admin", description: nil, createdBy: nil, expiry: Date().addingTimeInterval(300))
         defer { _ = try? keys.delete(keyOrID: temporary.entry.id) }
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        var configuration = HTTPClient.Configuration()
+        if let certificateFile = node.certificateFile {
+            // The node is local and its exact certificate is pinned, so its host name is not checked.
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .file(certificateFile)
+            tls.certificateVerification = .noHostnameVerification
+            configuration.tlsConfiguration = tls
+        }
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {
             let result = try await send(request, to: node, key: temporary.key, client: client)
             try await client.shutdown()

@@ -49,17 +49,29 @@ struct NodeCommand: AsyncParsableCommand {
         @Option(help: "Port to listen on (0 picks a free one).")
         var port = 12000
 
+        @Option(help: "PEM certificate chain: serve HTTPS (with --tls-key).")
+        var tlsCert: String?
+
+        @Option(help: "PEM private key of --tls-cert.")
+        var tlsKey: String?
+
+        func validate() throws {
+            guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+        }
+
         func run() async throws {
             let logger = Logger(label: "apideployer.node")
             let directory = URL(fileURLWithPath: dataDir).standardizedFileURL
             guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("services").path) else {
                 throw CLIError("\(dataDir) is not a node data directory: run `apideployer node init \(dataDir)` first")
             }
+            let tls = try tlsCert.map { try NodeTLS(certificateFile: $0, keyFile: tlsKey ?? "") }
             let runtime = try NodeRuntime(dataDirectory: directory)
             let (queryLog, queryLogWriter) = QueryLog.make(directory: directory.appendingPathComponent("logs"))
             let live = LiveNode.file(in: directory)
-            let server = NodeServer.make(runtime: runtime, queryLog: queryLog, host: host, port: port, logger: logger) { url in
-                try? LiveNode(url: url, pid: getpid()).write(to: live)
+            let server = try NodeServer.make(runtime: runtime, queryLog: queryLog, host: host, port: port, tls: tls, logger: logger) { url in
+                let certificate = tlsCert.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+                try? LiveNode(url: url, pid: getpid(), certificateFile: certificate).write(to: live)
                 printFlushed("apinode: serving on \(url)")
             }
             defer { try? FileManager.default.removeItem(at: live) }

@@ -4,10 +4,17 @@ import Testing
 
 /// The API node as a real process, driven over HTTP with curl the way an existing client would.
 @Suite struct NodeTests {
-    /// Builds a one-endpoint package with a small regression model made by the pinned onnx.
-    static func buildPackage(in scratch: Scratch, version: String, slope: String) async throws -> URL {
+    /// Builds a one-endpoint package with a small regression model made by the pinned onnx;
+    /// `paddingBytes` of random data in `data/padding.bin` make it slow to upload and import.
+    static func buildPackage(in scratch: Scratch, version: String, slope: String, paddingBytes: Int = 0) async throws -> URL {
         let folder = scratch.url.appendingPathComponent("package-\(version)")
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("models"), withIntermediateDirectories: true)
+        if paddingBytes > 0 {
+            try FileManager.default.createDirectory(at: folder.appendingPathComponent("data"), withIntermediateDirectories: true)
+            var generator = SystemRandomNumberGenerator()
+            try Data((0..<paddingBytes / 8).flatMap { _ in withUnsafeBytes(of: generator.next()) { Array($0) } })
+                .write(to: folder.appendingPathComponent("data/padding.bin"))
+        }
         try """
             apiVersion: apideployer.dev/v1alpha1
             kind: ServicePackage

@@ -5,10 +5,13 @@ import Foundation
 public struct LiveNode: Codable, Sendable {
     public var url: String
     public var pid: Int32
+    /// The PEM certificate the node serves HTTPS with; local admin calls trust exactly it.
+    public var certificateFile: String?
 
-    public init(url: String, pid: Int32) {
+    public init(url: String, pid: Int32, certificateFile: String? = nil) {
         self.url = url
         self.pid = pid
+        self.certificateFile = certificateFile
     }
 
     public static func file(in dataDirectory: URL) -> URL { dataDirectory.appendingPathComponent("run/apinode.json") }

@@ -6,7 +6,8 @@ import Foundation
 /// Layout: `services/<id>/service.json` and `services/<id>/generations/<generation>/` (an
 /// extracted, validated package). An import is staged in `services/<id>/staging-*`, validated
 /// completely, then renamed into place before `service.json` names it, so a crash at any point
-/// leaves the node serving what it served before; leftover staging folders are removed at start.
+/// leaves the node serving what it served before; leftover uploads, staging folders and generation
+/// folders that no record names are removed at start.
 public actor NodeRuntime {
     public let dataDirectory: URL
     private var records: [String: ServiceRecord] = [:]
@@ -19,6 +20,10 @@ public actor NodeRuntime {
         snapshot = SnapshotHolder()
         let servicesFolder = dataDirectory.appendingPathComponent("services")
         try FileManager.default.createDirectory(at: servicesFolder, withIntermediateDirectories: true)
+        let runFolder = dataDirectory.appendingPathComponent("run")
+        for leftover in (try? FileManager.default.contentsOfDirectory(atPath: runFolder.path)) ?? [] where leftover.hasPrefix("upload-") {
+            try? FileManager.default.removeItem(at: runFolder.appendingPathComponent(leftover))
+        }
         for id in try FileManager.default.contentsOfDirectory(atPath: servicesFolder.path).sorted() {
             let folder = servicesFolder.appendingPathComponent(id)
             for leftover in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] where leftover.hasPrefix("staging-") {
@@ -27,6 +32,7 @@ public actor NodeRuntime {
             guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent("service.json").path) else { continue }
             let record = try JSONDecoder.node.decode(ServiceRecord.self, from: data)
             records[id] = record
+            Self.removeUnrecordedGenerations(of: record, in: folder)
             var loaded: [String: ValidatedPackage] = [:]
             for generation in record.generations {
                 loaded[generation.id] = try PackageValidator.validate(folder: folder.appendingPathComponent("generations/\(generation.id)"))
@@ -86,6 +92,8 @@ public actor NodeRuntime {
         }
         let destination = folder(of: id).appendingPathComponent("generations/\(generation)")
         try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+        // Not recorded (checked above): the remains of an earlier failed import.
+        try? FileManager.default.removeItem(at: destination)
         guard rename(staging.path, destination.path) == 0 else { throw NodeError.invalid("cannot move the generation into place") }
         let loaded = try PackageValidator.validate(folder: destination)
         record.generations.append(.init(id: generation, created: Date()))
@@ -156,6 +164,16 @@ public actor NodeRuntime {
     }
 
     private func folder(of id: String) -> URL { dataDirectory.appendingPathComponent("services/\(id)") }
+
+    /// A crash between moving a generation into place and recording it leaves a folder that no
+    /// record names; it is removed so that the same version can be imported again.
+    private static func removeUnrecordedGenerations(of record: ServiceRecord, in folder: URL) {
+        let generations = folder.appendingPathComponent("generations")
+        let recorded = Set(record.generations.map(\.id))
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: generations.path)) ?? [] where !recorded.contains(name) {
+            try? FileManager.default.removeItem(at: generations.appendingPathComponent(name))
+        }
+    }
 
     /// Persists a record (atomically) and publishes the new snapshot.
     private func save(_ record: ServiceRecord) throws {

@@ -3,8 +3,11 @@ import DeployerModel
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOSSL
 import ServiceLifecycle
 
 /// The node's HTTP server: `/public/api/v1/...` (queries), `/admin/api/...` (admin keys) and
@@ -15,18 +18,51 @@ public struct NodeServer {
     /// Largest package upload.
     public static let maximumArchiveBytes = 2 * 1024 * 1024 * 1024
 
-    /// Builds the application on `host:port` (0 picks a free port); `onListening` gets the URL.
+    /// Builds the application on `host:port` (0 picks a free port), over HTTPS when `tls` is
+    /// given; `onListening` gets the URL.
     public static func make(
-        runtime: NodeRuntime, queryLog: QueryLog, host: String, port: Int, logger: Logger,
+        runtime: NodeRuntime, queryLog: QueryLog, host: String, port: Int, tls: NodeTLS? = nil, logger: Logger,
         onListening: @escaping @Sendable (String) async -> Void
-    ) -> some Service {
+    ) throws -> some Service {
         let responder = NodeResponder(
             runtime: runtime, admin: AdminAPI(runtime: runtime, keys: AdminKeyStore(dataDirectory: runtime.dataDirectory)),
             metrics: NodeMetrics(), queryLog: queryLog)
+        let server: HTTPServerBuilder = try tls.map { try .tls(.http1(), tlsConfiguration: $0.configuration) } ?? .http1()
+        let scheme = tls == nil ? "http" : "https"
         return Application(
-            responder: responder, configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "apinode"),
-            onServerRunning: { channel in await onListening("http://\(host):\(channel.localAddress?.port ?? port)") }, logger: logger)
+            responder: responder, server: server,
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "apinode"),
+            onServerRunning: { channel in await onListening("\(scheme)://\(host):\(channel.localAddress?.port ?? port)") }, logger: logger)
     }
+}
+
+/// The node's TLS certificate chain and private key, read from PEM files.
+public struct NodeTLS: Sendable {
+    let configuration: TLSConfiguration
+
+    /// Reads both files; errors name the file and what is wrong with it.
+    public init(certificateFile: String, keyFile: String) throws {
+        let chain: [NIOSSLCertificate]
+        do {
+            chain = try NIOSSLCertificate.fromPEMFile(certificateFile)
+        } catch {
+            throw NodeTLSError(message: "--tls-cert \(certificateFile): not a readable PEM certificate (\(error))")
+        }
+        guard !chain.isEmpty else { throw NodeTLSError(message: "--tls-cert \(certificateFile): holds no certificate") }
+        let key: NIOSSLPrivateKey
+        do {
+            key = try NIOSSLPrivateKey(file: keyFile, format: .pem)
+        } catch {
+            throw NodeTLSError(message: "--tls-key \(keyFile): not a readable PEM private key")
+        }
+        configuration = .makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+    }
+}
+
+/// A TLS file the node cannot use.
+public struct NodeTLSError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
 }
 
 struct NodeResponder: HTTPResponder {
