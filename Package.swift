@@ -9,7 +9,10 @@ let package = Package(
     name: "apideployer",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "apideployer", targets: ["apideployer"])
+        .executable(name: "apideployer", targets: ["apideployer"]),
+        // Libraries for the micro benchmarks (Benchmarks/Micro, a package of its own).
+        .library(name: "ModelRuntime", targets: ["ModelRuntime"]),
+        .library(name: "APINode", targets: ["APINode"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -124,6 +127,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/StoreBench",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "serving-ceiling",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/ServingCeiling",
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "DeployerModelTests", dependencies: ["DeployerModel"], swiftSettings: swiftSettings),

@@ -39,7 +39,7 @@ import Testing
     }
 }
 
-/// The pool actor with a manual clock: a waiter expires exactly when its timeout passes.
+/// The pool with a manual clock: a waiter expires exactly when its timeout passes.
 @Suite struct EndpointPoolTests {
     @Test func aFullQueueAndAnExpiredWaitAreRejected() async throws {
         let clock = ManualClock()
@@ -54,14 +54,14 @@ import Testing
         }
         for await _ in started { break }
         let waiter = Task { try await pool.run { 1 } }
-        while await pool.load.waiting == 0 { await Task.yield() }
+        while pool.load.waiting == 0 { await Task.yield() }
         await #expect(throws: PoolRejection.queueFull) { try await pool.run { 2 } }
         await clock.advance(by: .milliseconds(100))
         await #expect(throws: PoolRejection.waitExpired) { try await waiter.value }
         releaseSignal.yield()
         try await holder.value
         #expect(try await pool.run { 3 } == 3)
-        #expect(await pool.load.running == 0)
+        #expect(pool.load.running == 0)
     }
 }
 

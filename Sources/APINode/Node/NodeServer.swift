@@ -118,9 +118,9 @@ struct NodeResponder: HTTPResponder {
             metrics.record(
                 service: service == nil ? "unknown" : segments[3], endpoint: endpoint, generation: answer.generation ?? "none",
                 status: answer.status, duration: elapsed)
+            var generator = SystemRandomNumberGenerator()
             queryLog.record(
-                QueryEvent.prediction(service: segments[3], endpoint: segments[4], verb: segments[5], request: bytes, query: query,
-                                      answer: answer, elapsed: elapsed))
+                QueryEvent.prediction(service: segments[3], endpoint: segments[4], verb: segments[5], answer: answer, elapsed: elapsed, using: &generator))
             return json(answer.status, answer.body)
         }
         if segments.count >= 2, segments[0...1] == ["admin", "api"] {
@@ -189,9 +189,11 @@ struct NodeResponder: HTTPResponder {
         return result
     }
 
+    private static let answerHeaders = HTTPFields(PublicAPI.headers.map { HTTPField(name: HTTPField.Name($0.0)!, value: $0.1) })
+
     private func json(_ status: Int, _ body: JSONValue) -> Response {
-        var fields = HTTPFields()
-        for (name, value) in PublicAPI.headers { fields.append(HTTPField(name: HTTPField.Name(name)!, value: value)) }
-        return Response(status: HTTPResponse.Status(code: status), headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body.serialized())))
+        Response(
+            status: HTTPResponse.Status(code: status), headers: Self.answerHeaders,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body.serialized(sortingKeys: false))))
     }
 }

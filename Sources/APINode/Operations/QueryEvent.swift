@@ -3,34 +3,78 @@ import Foundation
 
 /// Query log events (topic `apinode-query`), with the fields of the API node reference.
 enum QueryEvent {
-    /// RFC 3339 in UTC with milliseconds and a `Z` designator (a value type: no formatter is
-    /// allocated per query).
-    static let timestampStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-
-    static func timestamp(_ date: Date) -> String { date.formatted(timestampStyle) }
-
     static func prediction(
-        service: String, endpoint: String, verb: String, request: [UInt8], query: [String: String], answer: PublicAPI.Answer,
-        elapsed: Duration
+        service: String, endpoint: String, verb: String, answer: PublicAPI.Answer, elapsed: Duration, date: Date = Date(),
+        using generator: inout some RandomNumberGenerator
     ) -> JSONValue {
-        let parsed = verb == "predict-simple" ? JSONValue.object(["features": .object(query.mapValues { .string($0) })]) : ((try? JSONValue.parse(request)) ?? [:])
+        let request = answer.request ?? [:]
         var event: JSONValue = [
-            "msgType": "prediction-query", "requestId": .string(UUID().uuidString.lowercased()),
-            "timestamp": .string(Self.timestamp(Date())),
+            "msgType": "prediction-query", "requestId": .string(requestID(using: &generator)),
+            "timestamp": .string(timestamp(date)),
             "service": .string(service), "endpoint": .string(endpoint), "status": .int(Int64(answer.status)),
             "timing": ["totalMs": .double(PublicAPI.milliseconds(elapsed))],
         ]
         if let generation = answer.generation { event["generation"] = .string(generation) }
         if verb == "predict-multi" {
-            event["items"] = .array((parsed["items"]?.arrayValue ?? []).map { $0["features"] ?? [:] })
+            event["items"] = .array((request["items"]?.arrayValue ?? []).map { $0["features"] ?? [:] })
             event["results"] = answer.body["results"]
         } else {
-            event["features"] = parsed["features"]
+            event["features"] = request["features"]
             event["result"] = answer.body["result"]
         }
         if answer.status >= 400 { event["error"] = answer.body["message"] }
-        if let context = parsed["context"] { event["context"] = context }
-        if let key = parsed["dispatch"]?["dispatchKey"] { event["dispatchKey"] = key }
+        if let context = request["context"] { event["context"] = context }
+        if let key = request["dispatch"]?["dispatchKey"] { event["dispatchKey"] = key }
         return event
+    }
+
+    /// A random (version 4) UUID in its lowercase text form.
+    static func requestID(using generator: inout some RandomNumberGenerator) -> String {
+        var bytes = withUnsafeBytes(of: (generator.next() as UInt64, generator.next() as UInt64)) { Array($0) }
+        bytes[6] = bytes[6] & 0x0F | 0x40  // version 4
+        bytes[8] = bytes[8] & 0x3F | 0x80  // RFC 4122 variant
+        let hex = Array(bytes.hexString)
+        return [hex[0..<8], hex[8..<12], hex[12..<16], hex[16..<20], hex[20..<32]].map { String($0) }.joined(separator: "-")
+    }
+
+    /// RFC 3339 in UTC with milliseconds and a `Z` designator, e.g. `2026-11-28T17:05:09.042Z`.
+    static func timestamp(_ date: Date) -> String {
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        var seconds = time_t(milliseconds.floorDivided(by: 1000))
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        var text = [UInt8]()
+        text.reserveCapacity(24)
+        func digits(_ value: Int, _ count: Int) {
+            var divisor = 1
+            for _ in 1..<count { divisor *= 10 }
+            while divisor > 0 {
+                text.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+                divisor /= 10
+            }
+        }
+        digits(Int(parts.tm_year) + 1900, 4)
+        text.append(UInt8(ascii: "-"))
+        digits(Int(parts.tm_mon) + 1, 2)
+        text.append(UInt8(ascii: "-"))
+        digits(Int(parts.tm_mday), 2)
+        text.append(UInt8(ascii: "T"))
+        digits(Int(parts.tm_hour), 2)
+        text.append(UInt8(ascii: ":"))
+        digits(Int(parts.tm_min), 2)
+        text.append(UInt8(ascii: ":"))
+        digits(Int(parts.tm_sec), 2)
+        text.append(UInt8(ascii: "."))
+        digits(Int(milliseconds - milliseconds.floorDivided(by: 1000) * 1000), 3)
+        text.append(UInt8(ascii: "Z"))
+        return String(decoding: text, as: UTF8.self)
+    }
+}
+
+extension Int64 {
+    /// Division rounding toward negative infinity (dates before 1970 stay correct).
+    func floorDivided(by divisor: Int64) -> Int64 {
+        let quotient = self / divisor
+        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
     }
 }

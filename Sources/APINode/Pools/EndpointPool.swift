@@ -1,3 +1,5 @@
+import Foundation
+
 /// Tuning of one endpoint (`endpointTuning` of a deployment). For native ONNX endpoints a
 /// pipeline is an evaluation slot: `ceil` bounds concurrent evaluations, `queue` the waiting
 /// queries and `timeoutMs` how long one may wait; `floor` and `cruise` matter for Python
@@ -28,11 +30,17 @@ public enum PoolRejection: Error, Sendable, Equatable {
 }
 
 /// An endpoint's admission control over a `PoolStateMachine`, with waits bounded by `timeout`
-/// on an injected clock.
-public actor EndpointPool<C: Clock> where C.Duration == Duration {
+/// on an injected clock. Admission is a short critical section under a lock, so a query that
+/// may run at once runs on its own task without any hop; only waiting queries suspend. One timer
+/// task per pool runs while queries wait, sleeping until the earliest deadline.
+public final class EndpointPool<C: Clock>: @unchecked Sendable where C.Duration == Duration {
+    private let lock = NSLock()
     private var machine: PoolStateMachine
-    private var waiters: [UInt64: CheckedContinuation<Void, any Error>] = [:]
+    private var waiters: [UInt64: (deadline: C.Instant, continuation: CheckedContinuation<Void, any Error>)] = [:]
+    /// Tickets let in by a release before their waiter registered.
+    private var admittedEarly: Set<UInt64> = []
     private var nextTicket: UInt64 = 0
+    private var timerRunning = false
     private let timeout: Duration
     private let clock: C
 
@@ -43,40 +51,71 @@ public actor EndpointPool<C: Clock> where C.Duration == Duration {
     }
 
     /// Runs `body` once admitted; throws `PoolRejection` when the queue is full or the wait expires.
-    public func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
-        try await admit()
+    public func run<T>(_ body: () async throws -> T) async throws -> T {
+        let (ticket, admission) = lock.withLock {
+            nextTicket += 1
+            return (nextTicket, machine.acquire(nextTicket))
+        }
+        switch admission {
+        case .run: break
+        case .reject: throw PoolRejection.queueFull
+        case .wait: try await waitForTurn(ticket)
+        }
         defer { leave() }
         return try await body()
     }
 
     /// Queries running and waiting (for metrics and tests).
-    public var load: (running: Int, waiting: Int) { (machine.running, machine.waiting.count) }
+    public var load: (running: Int, waiting: Int) { lock.withLock { (machine.running, machine.waiting.count) } }
 
-    private func admit() async throws {
-        nextTicket += 1
-        let ticket = nextTicket
-        switch machine.acquire(ticket) {
-        case .run: return
-        case .reject: throw PoolRejection.queueFull
-        case .wait:
-            let clock = self.clock
-            let timeout = self.timeout
-            let timer = Task { [weak self] in
-                try await clock.sleep(for: timeout)
-                await self?.expire(ticket)
+    private func waitForTurn(_ ticket: UInt64) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let (admitted, startTimer) = lock.withLock { () -> (Bool, Bool) in
+                if admittedEarly.remove(ticket) != nil { return (true, false) }
+                waiters[ticket] = (clock.now.advanced(by: timeout), continuation)
+                defer { timerRunning = true }
+                return (false, !timerRunning)
             }
-            defer { timer.cancel() }
-            try await withCheckedThrowingContinuation { continuation in waiters[ticket] = continuation }
+            if admitted { continuation.resume() }
+            if startTimer { Task { await expireWaiters() } }
         }
     }
 
     private func leave() {
-        guard let next = machine.release() else { return }
-        waiters.removeValue(forKey: next)?.resume()
+        let next: CheckedContinuation<Void, any Error>? = lock.withLock {
+            guard let ticket = machine.release() else { return nil }
+            guard let waiter = waiters.removeValue(forKey: ticket) else {
+                admittedEarly.insert(ticket)
+                return nil
+            }
+            return waiter.continuation
+        }
+        next?.resume()
     }
 
-    private func expire(_ ticket: UInt64) {
-        guard machine.abandon(ticket) else { return }
-        waiters.removeValue(forKey: ticket)?.resume(throwing: PoolRejection.waitExpired)
+    /// Sleeps until the earliest deadline and refuses the waiters whose wait expired; ends when
+    /// no query waits. (Every wait has the same timeout, so later waiters never have earlier
+    /// deadlines than the one being slept for.)
+    private func expireWaiters() async {
+        while true {
+            let earliest: C.Instant? = lock.withLock {
+                guard let earliest = waiters.values.map(\.deadline).min() else {
+                    timerRunning = false
+                    return nil
+                }
+                return earliest
+            }
+            guard let earliest else { return }
+            try? await clock.sleep(until: earliest, tolerance: nil)
+            let expired = lock.withLock { () -> [CheckedContinuation<Void, any Error>] in
+                let now = clock.now
+                let due = waiters.filter { $0.value.deadline <= now }.map(\.key)
+                return due.compactMap { ticket in
+                    guard machine.abandon(ticket) else { return nil }
+                    return waiters.removeValue(forKey: ticket)?.continuation
+                }
+            }
+            for continuation in expired { continuation.resume(throwing: PoolRejection.waitExpired) }
+        }
     }
 }

@@ -10,16 +10,19 @@ public struct PublicAPI: Sendable {
     public static let apiVersion = "v1"
     public static let productVersion = "apideployer-0.1.0"
 
-    /// An answer: status, JSON body, and the generation that served it (for logs and metrics).
+    /// An answer: status, JSON body, the generation that served it, and the parsed request (for
+    /// logs and metrics).
     public struct Answer: Sendable {
         public let status: Int
         public let body: JSONValue
         public let generation: String?
+        public let request: JSONValue?
 
-        public init(status: Int, body: JSONValue, generation: String?) {
+        public init(status: Int, body: JSONValue, generation: String?, request: JSONValue? = nil) {
             self.status = status
             self.body = body
             self.generation = generation
+            self.request = request
         }
     }
 
@@ -30,22 +33,25 @@ public struct PublicAPI: Sendable {
         _ table: ServingTable, service serviceID: String, endpoint endpointID: String, verb: String, body: [UInt8],
         query: [String: String], using generator: inout some RandomNumberGenerator
     ) -> Answer {
+        var request: JSONValue?
         do {
-            return try answer(table, serviceID, endpointID, verb, body, query, &generator)
+            return try answer(table, serviceID, endpointID, verb, body, query, &generator, parsed: &request)
         } catch let error as QueryError {
-            return Answer(status: error.status, body: error.body, generation: nil)
+            return Answer(status: error.status, body: error.body, generation: nil, request: request)
         } catch {
-            return Answer(status: 500, body: QueryError(status: 500, errorType: "InternalError", message: "\(error)").body, generation: nil)
+            return Answer(
+                status: 500, body: QueryError(status: 500, errorType: "InternalError", message: "\(error)").body, generation: nil, request: request)
         }
     }
 
     private func answer(
         _ table: ServingTable, _ serviceID: String, _ endpointID: String, _ verb: String, _ body: [UInt8],
-        _ query: [String: String], _ generator: inout some RandomNumberGenerator
+        _ query: [String: String], _ generator: inout some RandomNumberGenerator, parsed: inout JSONValue?
     ) throws -> Answer {
         guard let service = table.services[serviceID] else { throw QueryError.notFound("unknown service \"\(serviceID)\"") }
         guard service.enabled else { throw QueryError.unavailable("service \"\(serviceID)\" is disabled") }
         let request = try parse(verb: verb, body: body, query: query)
+        parsed = request
         let generation: String
         do {
             guard let dispatcher = service.dispatcher else { throw DispatchError.noActiveGeneration }
@@ -82,13 +88,13 @@ public struct PublicAPI: Sendable {
         let body: JSONValue = verb == "predict-multi"
             ? ["results": .array(results), "timing": timing, "apiContext": context]
             : ["result": results[0], "timing": timing, "apiContext": context]
-        return Answer(status: 200, body: body, generation: generation)
+        return Answer(status: 200, body: body, generation: generation, request: request)
     }
 
     /// The response headers every answer carries.
-    public static var headers: [(String, String)] {
-        [("DSS-API-Version", apiVersion), ("DSS-Version", productVersion), ("Content-Type", "application/json")]
-    }
+    public static let headers: [(String, String)] = [
+        ("DSS-API-Version", apiVersion), ("DSS-Version", productVersion), ("Content-Type", "application/json"),
+    ]
 
     private func parse(verb: String, body: [UInt8], query: [String: String]) throws -> JSONValue {
         switch verb {

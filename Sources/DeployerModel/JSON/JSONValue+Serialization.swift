@@ -2,10 +2,12 @@ extension JSONValue {
     /// Compact JSON bytes with a stable member order: `apiVersion`, `kind`, `metadata`, `spec`,
     /// `status` first (how people read objects), then the rest sorted. Equal values always
     /// serialize to equal bytes.
-    public func serialized() -> [UInt8] {
+    /// `sortingKeys: false` writes members in the dictionary's own order, which is faster and is
+    /// what the query path uses (clients read JSON objects by name).
+    public func serialized(sortingKeys: Bool = true) -> [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity(256)
-        write(into: &output)
+        write(into: &output, sortingKeys: sortingKeys)
         return output
     }
 
@@ -13,7 +15,7 @@ extension JSONValue {
     public var jsonString: String { String(decoding: serialized(), as: UTF8.self) }
 
     /// Appends the compact JSON form of this value to `output`.
-    public func write(into output: inout [UInt8]) {
+    public func write(into output: inout [UInt8], sortingKeys: Bool = true) {
         switch self {
         case .null: output.append(contentsOf: "null".utf8)
         case .bool(let flag): output.append(contentsOf: (flag ? "true" : "false").utf8)
@@ -24,16 +26,21 @@ extension JSONValue {
             output.append(UInt8(ascii: "["))
             for (position, element) in elements.enumerated() {
                 if position > 0 { output.append(UInt8(ascii: ",")) }
-                element.write(into: &output)
+                element.write(into: &output, sortingKeys: sortingKeys)
             }
             output.append(UInt8(ascii: "]"))
         case .object(let members):
             output.append(UInt8(ascii: "{"))
-            for (position, key) in Self.orderedKeys(members).enumerated() {
-                if position > 0 { output.append(UInt8(ascii: ",")) }
+            func member(_ key: String, _ value: JSONValue, first: Bool) {
+                if !first { output.append(UInt8(ascii: ",")) }
                 Self.writeString(key, into: &output)
                 output.append(UInt8(ascii: ":"))
-                members[key]!.write(into: &output)
+                value.write(into: &output, sortingKeys: sortingKeys)
+            }
+            if sortingKeys {
+                for (position, key) in Self.orderedKeys(members).enumerated() { member(key, members[key]!, first: position == 0) }
+            } else {
+                for (position, (key, value)) in members.enumerated() { member(key, value, first: position == 0) }
             }
             output.append(UInt8(ascii: "}"))
         }
@@ -64,6 +71,11 @@ extension JSONValue {
 
     static func writeString(_ text: String, into output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
+        defer { output.append(UInt8(ascii: "\"")) }
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            output.append(contentsOf: text.utf8)
+            return
+        }
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""): output.append(contentsOf: [0x5C, 0x22])
@@ -78,6 +90,5 @@ extension JSONValue {
             default: output.append(byte)
             }
         }
-        output.append(UInt8(ascii: "\""))
     }
 }

@@ -1,0 +1,204 @@
+"""Serving benchmark driver (see hack/bench/serving.sh): runs each server alone on this machine,
+loads it with wrk (same settings for all), checks the answers agree, and prints a Markdown report.
+
+Usage: run.py APIDEPLOYER SERVING_CEILING WORK_DIR SECONDS
+"""
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CONNECTIONS = 32
+THREADS = 2
+MODELS = ["pipeline", "boosting"]
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def post(url, body_file):
+    request = urllib.request.Request(url, data=open(body_file, "rb").read(), headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        return json.loads(answer.read())
+
+
+def wait_until_up(url, process, limit=180):
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server for {url} exited with {process.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not come up within {limit} s")
+
+
+def start_printing_url(command, marker):
+    """Starts a server that prints `marker URL` once it listens (port 0)."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    for line in process.stdout:
+        if marker in line:
+            return process, line.split(marker, 1)[1].split()[0]
+    raise SystemExit(f"{command[0]} exited before listening")
+
+
+def stop(process):
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def seconds(text):
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(value) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
+
+
+def wrk(url, body_file, duration):
+    """Runs wrk and returns req/s, p50 and p99 (seconds); refuses runs with errors."""
+    environment = dict(os.environ, BODY=body_file)
+    base = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", "--latency", "-s", os.path.join(HERE, "post.lua")]
+    subprocess.run(base + ["-d2s", url], env=environment, check=True, capture_output=True)  # warm-up
+    output = subprocess.run(base + [f"-d{duration}s", "--timeout", "30s", url], env=environment, check=True,
+                            capture_output=True, text=True).stdout
+    failures = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    if failures or (errors and any(int(n) for n in errors.groups())):
+        raise SystemExit(f"wrk saw failed requests against {url}:\n{output}")
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50": seconds(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1)),
+        "p99": seconds(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1)),
+    }
+
+
+def labels(answer):
+    if "results" in answer:
+        return [str(result["prediction"]) for result in answer["results"]]
+    if "result" in answer:
+        return [str(answer["result"]["prediction"])]
+    return [str(row) for row in answer["predictions"]]
+
+
+def bench_server(name, urls, bodies, duration, results, reference):
+    for model, (single_url, batch_url) in urls.items():
+        single, batch = bodies
+        answer = labels(post(batch_url, batch))
+        if model in reference and reference[model] != answer:
+            mismatches = sum(a != b for a, b in zip(reference[model], answer))
+            raise SystemExit(f"{name} {model}: {mismatches} of 1,000 labels differ from the API node's")
+        reference.setdefault(model, answer)
+        results[(name, model, "single")] = wrk(single_url, single, duration)
+        batch_run = wrk(batch_url, batch, duration)
+        batch_run["rows"] = batch_run["rps"] * 1000
+        results[(name, model, "batch")] = batch_run
+        print(f"  {name} {model}: {results[(name, model, 'single')]['rps']:.0f} req/s single, {batch_run['rows']:.0f} rows/s batched",
+              file=sys.stderr)
+
+
+def main(apideployer, ceiling, work, duration):
+    python = sys.executable
+    out = os.path.join(work, "models")
+    subprocess.run([python, os.path.join(HERE, "make_models.py"), out], check=True)
+    bodies = os.path.join(out, "bodies")
+    ours = (os.path.join(bodies, "single.json"), os.path.join(bodies, "batch.json"))
+    mlflow_bodies = (os.path.join(bodies, "mlflow-single.json"), os.path.join(bodies, "mlflow-batch.json"))
+    results, reference = {}, {}
+
+    node = os.path.join(work, "node")
+    subprocess.run([apideployer, "node", "init", node], check=True, capture_output=True)
+    archive = os.path.join(work, "bench.zip")
+    subprocess.run([apideployer, "package", "build", os.path.join(out, "package"), "-o", archive], check=True, capture_output=True)
+    tool = os.path.join(node, "bin", "apinode-admin")
+    for step in (["service-create", "bench"], ["service-import-generation", "bench", archive], ["service-switch-to-newest", "bench"]):
+        subprocess.run([tool] + step, check=True, capture_output=True)
+    print("API node", file=sys.stderr)
+    process, url = start_printing_url([apideployer, "node", "serve", "--data-dir", node, "--port", "0"], "apinode: serving on ")
+    try:
+        base = f"{url}/public/api/v1/bench"
+        urls = {model: (f"{base}/{model}/predict", f"{base}/{model}/predict-multi") for model in MODELS}
+        bench_server("API node", urls, ours, duration, results, reference)
+        fixed_answer = os.path.join(work, "fixed-answer.json")
+        with open(fixed_answer, "wb") as handle:
+            handle.write(urllib.request.urlopen(urllib.request.Request(urls["pipeline"][0], data=open(ours[0], "rb").read())).read())
+    finally:
+        stop(process)
+
+    print("Hummingbird fixed body", file=sys.stderr)
+    process, url = start_printing_url([ceiling, "0", fixed_answer], "serving-ceiling: serving on ")
+    try:
+        results[("ceiling", "pipeline", "single")] = wrk(url + "/", ours[0], duration)
+        print(f"  fixed body: {results[('ceiling', 'pipeline', 'single')]['rps']:.0f} req/s", file=sys.stderr)
+    finally:
+        stop(process)
+
+    print("FastAPI + onnxruntime", file=sys.stderr)
+    port = free_port()
+    environment = dict(os.environ, ONNX_DIR=os.path.join(out, "onnx"))
+    process = subprocess.Popen([python, "-m", "uvicorn", "fastapi_app:app", "--workers", "2", "--host", "127.0.0.1", "--port", str(port),
+                                "--no-access-log", "--log-level", "warning"], cwd=HERE, env=environment)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/docs", process)
+        urls = {model: (f"http://127.0.0.1:{port}/{model}/predict", f"http://127.0.0.1:{port}/{model}/predict-multi") for model in MODELS}
+        bench_server("FastAPI", urls, ours, duration, results, reference)
+    finally:
+        stop(process)
+
+    print("MLflow", file=sys.stderr)
+    for model in MODELS:
+        port = free_port()
+        process = subprocess.Popen([python, "-m", "mlflow", "models", "serve", "-m", os.path.join(out, f"mlflow-{model}"), "--env-manager", "local",
+                                    "-h", "127.0.0.1", "-p", str(port), "-w", "2"], env=dict(os.environ, MLFLOW_TRACKING_URI=f"file://{work}/mlruns",
+                                             PATH=os.path.dirname(python) + os.pathsep + os.environ["PATH"]))
+        try:
+            wait_until_up(f"http://127.0.0.1:{port}/ping", process)
+            url = f"http://127.0.0.1:{port}/invocations"
+            bench_server("MLflow", {model: (url, url)}, mlflow_bodies, duration, results, reference)
+        finally:
+            stop(process)
+    report(results, duration)
+
+
+def report(results, duration):
+    def cell(server, model, kind, key):
+        return results[(server, model, kind)][key]
+
+    print(f"wrk {THREADS} threads, {CONNECTIONS} connections, {duration} s per run after a 2 s warm-up; each server alone on the machine.\n")
+    print("| server | model | single-row req/s | p50 | p99 | 1,000-row batches: rows/s |")
+    print("|---|---|---:|---:|---:|---:|")
+    for server in ["API node", "FastAPI", "MLflow"]:
+        for model in MODELS:
+            single = results[(server, model, "single")]
+            print(f"| {server} | {model} | {single['rps']:,.0f} | {single['p50'] * 1000:.2f} ms | {single['p99'] * 1000:.2f} ms | "
+                  f"{cell(server, model, 'batch', 'rows'):,.0f} |")
+    ceiling = results[("ceiling", "pipeline", "single")]
+    print(f"| Hummingbird fixed body | — | {ceiling['rps']:,.0f} | {ceiling['p50'] * 1000:.2f} ms | {ceiling['p99'] * 1000:.2f} ms | — |\n")
+    print("| ratio | pipeline | boosting | target |")
+    print("|---|---:|---:|---|")
+    rows = [
+        ("single-row req/s, node ÷ MLflow", lambda m: cell("API node", m, "single", "rps") / cell("MLflow", m, "single", "rps"), "≥ 100×"),
+        ("single-row req/s, node ÷ FastAPI + onnxruntime", lambda m: cell("API node", m, "single", "rps") / cell("FastAPI", m, "single", "rps"), "≥ 5×"),
+        ("single-row req/s, node ÷ fixed-body ceiling", lambda m: cell("API node", m, "single", "rps") / ceiling["rps"], "≥ 0.6×"),
+        ("batch rows/s, node ÷ MLflow", lambda m: cell("API node", m, "batch", "rows") / cell("MLflow", m, "batch", "rows"), "≥ 10×"),
+        ("batch rows/s, node ÷ FastAPI + onnxruntime", lambda m: cell("API node", m, "batch", "rows") / cell("FastAPI", m, "batch", "rows"), "—"),
+    ]
+    for title, ratio, target in rows:
+        print(f"| {title} | {ratio('pipeline'):.2f}× | {ratio('boosting'):.2f}× | {target} |")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]))
