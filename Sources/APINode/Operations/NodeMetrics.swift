@@ -1,3 +1,4 @@
+import Foundation
 import Prometheus
 
 /// Query metrics of the node in the Prometheus text format (`GET /metrics`). Labels come from
@@ -5,6 +6,7 @@ import Prometheus
 /// `unknown`), so their number stays bounded whatever callers send.
 public struct NodeMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
+    private let cache = MetricCache()
 
     public init() {}
 
@@ -22,11 +24,41 @@ public struct NodeMetrics: Sendable {
     ]
 
     func record(service: String, endpoint: String, generation: String, status: Int, duration: Duration) {
-        let labels = [("service", service), ("endpoint", endpoint), ("generation", generation)]
-        registry.makeCounter(descriptor: Self.queries, labels: labels + [("code", String(status))]).increment()
-        registry.makeDurationHistogram(descriptor: Self.latency, labels: labels, buckets: Self.buckets).record(duration)
+        let key = MetricCache.Key(service: service, endpoint: endpoint, generation: generation, status: status)
+        let (counter, histogram) = cache.metrics(for: key) {
+            let labels = [("service", service), ("endpoint", endpoint), ("generation", generation)]
+            return (
+                registry.makeCounter(descriptor: Self.queries, labels: labels + [("code", String(status))]),
+                registry.makeDurationHistogram(descriptor: Self.latency, labels: labels, buckets: Self.buckets)
+            )
+        }
+        counter.increment()
+        histogram.record(duration)
     }
 
     /// The exposition text.
     public func exposition() -> String { registry.emitToString() }
+}
+
+/// The counter and histogram of each label set, so a query does not rebuild label arrays and
+/// names for the registry's lookup.
+final class MetricCache: @unchecked Sendable {
+    struct Key: Hashable {
+        let service: String
+        let endpoint: String
+        let generation: String
+        let status: Int
+    }
+
+    private let lock = NSLock()
+    private var metrics: [Key: (Counter, DurationHistogram)] = [:]
+
+    func metrics(for key: Key, make: () -> (Counter, DurationHistogram)) -> (Counter, DurationHistogram) {
+        lock.withLock {
+            if let existing = metrics[key] { return existing }
+            let made = make()
+            metrics[key] = made
+            return made
+        }
+    }
 }
