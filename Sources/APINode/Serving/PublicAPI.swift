@@ -127,6 +127,7 @@ public struct PublicAPI: Sendable {
     static func features(_ value: JSONValue?, at path: String) throws -> [String: FeatureValue] {
         guard let members = value?.objectValue else { throw QueryError.badRequest("\"\(path)\" must be an object of feature values") }
         var features: [String: FeatureValue] = [:]
+        features.reserveCapacity(members.count)
         for (name, value) in members {
             switch value {
             case .int(let number): features[name] = .number(Double(number))
@@ -143,9 +144,8 @@ public struct PublicAPI: Sendable {
 
     /// The `result` object; a record whose score is not a number is `ignored` with the reason.
     static func result(_ prediction: Prediction, features: [String: FeatureValue], featureNames: [String]) -> JSONValue {
-        let missing = featureNames.filter { (features[$0] ?? .missing) == .missing }
-        let scores = (prediction.probabilities ?? []) + (prediction.prediction.numberValue.map { [$0] } ?? [])
-        if scores.contains(where: { $0.isNaN }) {
+        if (prediction.probabilities ?? []).contains(where: \.isNaN) || prediction.prediction.numberValue?.isNaN == true {
+            let missing = featureNames.filter { (features[$0] ?? .missing) == .missing }
             let reason = missing.isEmpty ? "the model gave no score" : "missing values without imputation: " + missing.joined(separator: ", ")
             return ["ignored": true, "ignoreReason": .string(reason)]
         }

@@ -158,11 +158,12 @@ def main(apideployer, ceiling, work, duration):
     finally:
         stop(process)
 
-    print("MLflow", file=sys.stderr)
+    print("MLflow (its server's output: WORK_DIR/mlflow.log)", file=sys.stderr)
+    log = open(os.path.join(work, "mlflow.log"), "w")
     for model in MODELS:
         port = free_port()
         process = subprocess.Popen([python, "-m", "mlflow", "models", "serve", "-m", os.path.join(out, f"mlflow-{model}"), "--env-manager", "local",
-                                    "-h", "127.0.0.1", "-p", str(port), "-w", "2"], env=dict(os.environ, MLFLOW_TRACKING_URI=f"file://{work}/mlruns",
+                                    "-h", "127.0.0.1", "-p", str(port), "-w", "2"], stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, MLFLOW_TRACKING_URI=f"file://{work}/mlruns",
                                              PATH=os.path.dirname(python) + os.pathsep + os.environ["PATH"]))
         try:
             wait_until_up(f"http://127.0.0.1:{port}/ping", process)
