@@ -21,17 +21,23 @@ import Testing
         return false
     }
 
-    @Test func killDuringImportLeavesThePreviousGenerationServing() async throws {
-        let scratch = try Scratch()
-        defer { scratch.remove() }
+    /// A node data directory serving churn v1 (y = tenure + charges), and its admin tool.
+    static func nodeServingV1(in scratch: Scratch) async throws -> (data: URL, tool: String, v1: URL) {
         let data = scratch.url.appendingPathComponent("node")
         #expect(try await run(Products.apideployer, ["node", "init", data.path], in: scratch.url).status == 0)
         let tool = data.appendingPathComponent("bin/apinode-admin").path
         let v1 = try await NodeTests.buildPackage(in: scratch, version: "v1", slope: "1.0")
+        for step in [["service-create", "churn"], ["service-import-generation", "churn", v1.path], ["service-switch-to-newest", "churn"]] {
+            #expect(try await run(tool, step, in: scratch.url).status == 0, "\(step)")
+        }
+        return (data, tool, v1)
+    }
+
+    @Test func killDuringImportLeavesThePreviousGenerationServing() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let (data, tool, v1) = try await Self.nodeServingV1(in: scratch)
         let v2 = try await NodeTests.buildPackage(in: scratch, version: "v2", slope: "10.0", paddingBytes: 24 * 1024 * 1024)
-        #expect(try await run(tool, ["service-create", "churn"], in: scratch.url).status == 0)
-        #expect(try await run(tool, ["service-import-generation", "churn", v1.path], in: scratch.url).status == 0)
-        #expect(try await run(tool, ["service-switch-to-newest", "churn"], in: scratch.url).status == 0)
         let key = try await run(tool, ["admin-key-create"], in: scratch.url).output.trimmingCharacters(in: .whitespacesAndNewlines)
         let digest = String(try await run("/usr/bin/env", ["sha256sum", v2.path], in: scratch.url).output.prefix(64))
         let service = data.appendingPathComponent("services/churn")
@@ -85,13 +91,7 @@ import Testing
     @Test func servesHTTPSWithTheGivenCertificate() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let data = scratch.url.appendingPathComponent("node")
-        #expect(try await run(Products.apideployer, ["node", "init", data.path], in: scratch.url).status == 0)
-        let tool = data.appendingPathComponent("bin/apinode-admin").path
-        let v1 = try await NodeTests.buildPackage(in: scratch, version: "v1", slope: "1.0")
-        #expect(try await run(tool, ["service-create", "churn"], in: scratch.url).status == 0)
-        #expect(try await run(tool, ["service-import-generation", "churn", v1.path], in: scratch.url).status == 0)
-        #expect(try await run(tool, ["service-switch-to-newest", "churn"], in: scratch.url).status == 0)
+        let (data, tool, _) = try await Self.nodeServingV1(in: scratch)
         let certificate = scratch.url.appendingPathComponent("node.crt").path
         let key = scratch.url.appendingPathComponent("node.key").path
         let made = try await run("/usr/bin/env", ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
