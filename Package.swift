@@ -40,6 +40,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "ReconcileKit",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ModelRuntime",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["ONNX/README.md"],
@@ -112,6 +121,7 @@ let package = Package(
             dependencies: [
                 "DeployerModel", "DeployerCore", "DeployerStores", "DeployerServer", "CloudHTTP", "APINode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -137,7 +147,8 @@ let package = Package(
         ),
         .testTarget(name: "DeployerModelTests", dependencies: ["DeployerModel"], swiftSettings: swiftSettings),
         .testTarget(name: "ModelRuntimeTests", dependencies: ["ModelRuntime"], swiftSettings: swiftSettings),
-        .testTarget(name: "APINodeTests", dependencies: ["APINode", "ModelRuntime", "DeployerModel"], swiftSettings: swiftSettings),
+        .testTarget(name: "APINodeTests", dependencies: ["APINode", "ModelRuntime", "DeployerModel", "DeployerTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "ReconcileKitTests", dependencies: ["ReconcileKit", "DeployerTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DeployerStoresTests",
             dependencies: ["DeployerStores", "DeployerCore", "DeployerTesting"],

@@ -1,4 +1,5 @@
 @testable import APINode
+import DeployerTesting
 import Testing
 
 /// The pool's admission rules, without I/O.
@@ -64,46 +65,3 @@ import Testing
         #expect(pool.load.running == 0)
     }
 }
-
-/// A clock that moves only when told.
-final class ManualClock: Clock, @unchecked Sendable {
-    struct Instant: InstantProtocol {
-        var offset: Duration
-        func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
-        func duration(to other: Instant) -> Duration { other.offset - offset }
-        static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
-    }
-
-    private let lock = NSLock()
-    private var current = Instant(offset: .zero)
-    private var sleepers: [(deadline: Instant, continuation: CheckedContinuation<Void, any Error>)] = []
-
-    var now: Instant { lock.withLock { current } }
-    var minimumResolution: Duration { .zero }
-
-    func sleep(until deadline: Instant, tolerance: Duration?) async throws {
-        try await withCheckedThrowingContinuation { continuation in
-            let ready = lock.withLock { () -> Bool in
-                if deadline <= current { return true }
-                sleepers.append((deadline, continuation))
-                return false
-            }
-            if ready { continuation.resume() }
-        }
-    }
-
-    /// Moves time forward and wakes every sleeper whose deadline passed.
-    func advance(by duration: Duration) async {
-        // Let sleepers that were just scheduled register first.
-        while lock.withLock({ sleepers.isEmpty }) { await Task.yield() }
-        let due = lock.withLock { () -> [CheckedContinuation<Void, any Error>] in
-            current = current.advanced(by: duration)
-            let ready = sleepers.filter { $0.deadline <= current }
-            sleepers.removeAll { $0.deadline <= current }
-            return ready.map(\.continuation)
-        }
-        for continuation in due { continuation.resume() }
-    }
-}
-
-import Foundation
