@@ -11,22 +11,37 @@ public final class ManualClock: Clock, @unchecked Sendable {
 
     private let lock = NSLock()
     private var current = Instant(offset: .zero)
-    private var sleepers: [(deadline: Instant, continuation: CheckedContinuation<Void, any Error>)] = []
+    private var sleepers: [(id: UInt64, deadline: Instant, continuation: CheckedContinuation<Void, any Error>)] = []
+    private var sleeperCount: UInt64 = 0
 
     public init() {}
 
     public var now: Instant { lock.withLock { current } }
     public var minimumResolution: Duration { .zero }
 
+    /// Sleeps until `advance` passes `deadline`; cancellation ends the sleep with `CancellationError`.
     public func sleep(until deadline: Instant, tolerance: Duration?) async throws {
-        try await withCheckedThrowingContinuation { continuation in
-            let ready = lock.withLock { () -> Bool in
-                if deadline <= current { return true }
-                sleepers.append((deadline, continuation))
-                return false
-            }
-            if ready { continuation.resume() }
+        let id = lock.withLock {
+            sleeperCount += 1
+            return sleeperCount
         }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let ready = lock.withLock { () -> Bool in
+                    if deadline <= current || Task.isCancelled { return true }
+                    sleepers.append((id, deadline, continuation))
+                    return false
+                }
+                if ready { continuation.resume() }
+            }
+        } onCancel: {
+            let cancelled = lock.withLock { () -> CheckedContinuation<Void, any Error>? in
+                guard let index = sleepers.firstIndex(where: { $0.id == id }) else { return nil }
+                return sleepers.remove(at: index).continuation
+            }
+            cancelled?.resume(throwing: CancellationError())
+        }
+        try Task.checkCancellation()
     }
 
     /// Moves time forward and wakes every sleeper whose deadline passed.
