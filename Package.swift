@@ -72,7 +72,7 @@ let package = Package(
         ),
         .target(
             name: "DeployerCore",
-            dependencies: ["DeployerModel"],
+            dependencies: ["DeployerModel", "ReconcileKit"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -148,6 +148,7 @@ let package = Package(
         .testTarget(name: "DeployerModelTests", dependencies: ["DeployerModel"], swiftSettings: swiftSettings),
         .testTarget(name: "ModelRuntimeTests", dependencies: ["ModelRuntime"], swiftSettings: swiftSettings),
         .testTarget(name: "APINodeTests", dependencies: ["APINode", "ModelRuntime", "DeployerModel", "DeployerTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "DeployerCoreTests", dependencies: ["DeployerCore", "DeployerModel", "ReconcileKit", "DeployerTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "ReconcileKitTests", dependencies: ["ReconcileKit", "DeployerTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DeployerStoresTests",
