@@ -15,6 +15,10 @@ public struct Controller<C: Clock>: Service where C.Duration == Duration {
     let reconciler: any Reconciler
     let workers: Int
     let logger: Logger
+    private let outcomes: [Outcome: Counter]
+    private let retries: Counter
+    private let duration: Timer
+    private let depth: Gauge
 
     public init(name: String, reconciler: any Reconciler, queue: WorkQueue<C>, workers: Int = 1, logger: Logger) {
         self.name = name
@@ -22,6 +26,12 @@ public struct Controller<C: Clock>: Service where C.Duration == Duration {
         self.queue = queue
         self.workers = max(1, workers)
         self.logger = logger
+        outcomes = Dictionary(uniqueKeysWithValues: Outcome.allCases.map {
+            ($0, Counter(label: "reconcile_total", dimensions: [("controller", name), ("result", $0.rawValue)]))
+        })
+        retries = Counter(label: "reconcile_retries_total", dimensions: [("controller", name)])
+        duration = Timer(label: "reconcile_duration_seconds", dimensions: [("controller", name)])
+        depth = Gauge(label: "reconcile_queue_depth", dimensions: [("controller", name)])
     }
 
     /// Works until graceful shutdown: then no new key is started, and keys in progress finish.
@@ -46,33 +56,41 @@ public struct Controller<C: Clock>: Service where C.Duration == Duration {
     func process(_ key: String) async {
         let attempt = ReconcileAttempt(reconcileID: UUID().uuidString.lowercased(), retries: queue.failures(of: key))
         let started = ContinuousClock.now
-        let outcome: String
+        let outcome: Outcome
         do {
             switch try await reconciler.reconcile(key, attempt: attempt) {
             case .done:
                 queue.forget(key)
-                outcome = "success"
+                outcome = .success
             case .requeue(let delay):
                 queue.forget(key)
                 queue.add(key, after: delay)
-                outcome = "requeue_after"
+                outcome = .requeueAfter
             }
         } catch let error as TerminalError {
             queue.forget(key)
-            outcome = "terminal_error"
+            outcome = .terminalError
             logger.warning("reconcile stopped", metadata: ["key": "\(key)", "reconcileID": "\(attempt.reconcileID)", "reason": "\(error.reason)"])
         } catch {
             queue.addRateLimited(key)
-            outcome = "error"
-            Counter(label: "reconcile_retries_total", dimensions: [("controller", name)]).increment()
+            outcome = .error
+            retries.increment()
             logger.info("reconcile failed; retrying with backoff", metadata: [
                 "key": "\(key)", "reconcileID": "\(attempt.reconcileID)", "retries": "\(attempt.retries + 1)", "error": "\(error)",
             ])
         }
-        Counter(label: "reconcile_total", dimensions: [("controller", name), ("result", outcome)]).increment()
-        Timer(label: "reconcile_duration_seconds", dimensions: [("controller", name)]).recordInterval(since: started)
-        Gauge(label: "reconcile_queue_depth", dimensions: [("controller", name)]).record(queue.depth)
+        outcomes[outcome]?.increment()
+        duration.recordInterval(since: started)
+        depth.record(queue.depth)
     }
+}
+
+/// How one attempt ended (the `result` label of `reconcile_total`).
+enum Outcome: String, CaseIterable {
+    case success
+    case requeueAfter = "requeue_after"
+    case terminalError = "terminal_error"
+    case error
 }
 
 extension Timer {

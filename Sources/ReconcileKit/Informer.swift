@@ -157,20 +157,18 @@ public final class Informer<Source: ListWatchSource, C: Clock>: Service, @unchec
     }
 
     private func apply(_ event: SourceEvent<Object>) {
-        let change: CacheChange<Object>
+        let (object, deleted): (Object, Bool)
         switch event {
-        case .added(let object, _), .modified(let object, _):
-            let key = source.key(of: object)
-            change = CacheChange(key: key, old: self.object(key), new: object)
-        case .deleted(let object, _):
-            let key = source.key(of: object)
-            change = CacheChange(key: key, old: self.object(key) ?? object, new: nil)
-        case .bookmark, .expired:
-            return
+        case .added(let added, _), .modified(let added, _): (object, deleted) = (added, false)
+        case .deleted(let gone, _): (object, deleted) = (gone, true)
+        case .bookmark, .expired: return
         }
-        let handlers = lock.withLock {
+        let key = source.key(of: object)
+        let (change, handlers) = lock.withLock {
+            // A deletion of an object never cached still reports its last state as `old`.
+            let change = CacheChange(key: key, old: objects[key] ?? (deleted ? object : nil), new: deleted ? nil : object)
             storeLocked(change)
-            return self.handlers
+            return (change, self.handlers)
         }
         for handler in handlers { handler(change) }
     }

@@ -95,9 +95,9 @@ public actor NodeRuntime {
         // Not recorded (checked above): the remains of an earlier failed import.
         try? FileManager.default.removeItem(at: destination)
         guard rename(staging.path, destination.path) == 0 else { throw NodeError.invalid("cannot move the generation into place") }
-        let loaded = try PackageValidator.validate(folder: destination)
         record.generations.append(.init(id: generation, created: Date()))
-        packages[id, default: [:]][generation] = loaded
+        // Validated (and its models compiled) in staging; only its folder moved.
+        packages[id, default: [:]][generation] = ValidatedPackage(manifest: package.manifest, folder: destination, models: package.models)
         try save(record)
         return generation
     }

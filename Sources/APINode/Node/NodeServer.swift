@@ -114,7 +114,7 @@ struct NodeResponder: HTTPResponder {
             }
             let elapsed = ContinuousClock.now - started
             let service = table.services[segments[3]]
-            let endpoint = service?.generations.values.contains { $0.models[segments[4]] != nil } == true ? segments[4] : "unknown"
+            let endpoint = service?.endpoints.contains(segments[4]) == true ? segments[4] : "unknown"
             metrics.record(
                 service: service == nil ? "unknown" : segments[3], endpoint: endpoint, generation: answer.generation ?? "none",
                 status: answer.status, duration: elapsed)

@@ -10,6 +10,8 @@ public struct ServingTable: Sendable {
         public let mapping: GenerationMapping?
         /// Pool tuning per endpoint.
         public let tuning: [String: EndpointTuning]
+        /// Prediction endpoints of any loaded generation (bounded metric labels).
+        let endpoints: Set<String>
         let dispatcher: Dispatcher?
 
         public init(
@@ -21,6 +23,7 @@ public struct ServingTable: Sendable {
             self.generations = generations
             self.mapping = mapping
             self.tuning = tuning
+            endpoints = Set(generations.values.flatMap(\.models.keys))
             dispatcher = mapping.map { Dispatcher(mapping: $0, available: Set(generations.keys)) }
         }
     }
