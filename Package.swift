@@ -72,7 +72,7 @@ let package = Package(
         ),
         .target(
             name: "DeployerCore",
-            dependencies: ["DeployerModel", "ReconcileKit"],
+            dependencies: ["DeployerModel", "ReconcileKit", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(

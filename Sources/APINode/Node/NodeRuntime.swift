@@ -131,20 +131,32 @@ public actor NodeRuntime {
                 continue
             }
             let mapped = Set(record.mapping?.entries.map(\.generation) ?? [])
-            var updated = record
-            for generation in record.generations where !mapped.contains(generation.id) {
-                updated.generations.removeAll { $0.id == generation.id }
-                packages[record.id]?[generation.id] = nil
-                removedGenerations.append("\(record.id)/\(generation.id)")
-            }
-            if updated != record {
-                try save(updated)
-                for generation in record.generations where !mapped.contains(generation.id) {
-                    try? FileManager.default.removeItem(at: folder(of: record.id).appendingPathComponent("generations/\(generation.id)"))
-                }
-            }
+            let unused = record.generations.map(\.id).filter { !mapped.contains($0) }
+            try removeGenerations(unused, of: record)
+            removedGenerations += unused.map { "\(record.id)/\($0)" }
         }
         return (removedServices, removedGenerations)
+    }
+
+    /// Removes one generation that no mapping uses.
+    public func removeGeneration(service id: String, generation: String) throws {
+        let record = try service(id)
+        guard record.generations.contains(where: { $0.id == generation }) else { throw NodeError.notFound("no generation \"\(generation)\"") }
+        guard !(record.mapping?.entries.contains { $0.generation == generation } ?? false) else {
+            throw NodeError.conflict("generation \"\(generation)\" is in the active mapping of \"\(id)\"")
+        }
+        try removeGenerations([generation], of: record)
+    }
+
+    private func removeGenerations(_ generations: [String], of record: ServiceRecord) throws {
+        guard !generations.isEmpty else { return }
+        var updated = record
+        updated.generations.removeAll { generations.contains($0.id) }
+        for generation in generations { packages[record.id]?[generation] = nil }
+        try save(updated)
+        for generation in generations {
+            try? FileManager.default.removeItem(at: folder(of: record.id).appendingPathComponent("generations/\(generation)"))
+        }
     }
 
     /// Sets the pool tuning of one endpoint (ceil ≥ 1, queue ≥ 0, timeout ≥ 1 ms).

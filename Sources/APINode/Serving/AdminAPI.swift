@@ -88,6 +88,9 @@ public struct AdminAPI: Sendable {
             }
             let generation = try await runtime.importGeneration(service: parts[1], archive: upload.file, expectedGeneration: parts[3])
             return (200, ["generation": .string(generation)])
+        case ("DELETE", let parts) where parts.count == 4 && parts[0] == "services" && parts[2] == "generations":
+            try await runtime.removeGeneration(service: parts[1], generation: parts[3])
+            return (200, [:])
         case ("POST", let parts) where parts.count == 5 && parts[0] == "services" && parts[2] == "generations" && parts[4] == "preload":
             let record = try await runtime.service(parts[1])
             guard record.generations.contains(where: { $0.id == parts[3] }) else { throw NodeError.notFound("no generation \"\(parts[3])\"") }

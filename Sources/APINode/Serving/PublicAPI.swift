@@ -54,8 +54,7 @@ public struct PublicAPI: Sendable {
         parsed = request
         let generation: String
         do {
-            guard let dispatcher = service.dispatcher else { throw DispatchError.noActiveGeneration }
-            generation = try dispatcher.choose(
+            generation = try service.dispatcher.choose(
                 forcedGeneration: request["dispatch"]?["forcedGeneration"]?.stringValue,
                 dispatchKey: request["dispatch"]?["dispatchKey"]?.stringValue, using: &generator)
         } catch let error as DispatchError {

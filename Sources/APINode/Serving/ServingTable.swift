@@ -12,7 +12,8 @@ public struct ServingTable: Sendable {
         public let tuning: [String: EndpointTuning]
         /// Prediction endpoints of any loaded generation (bounded metric labels).
         let endpoints: Set<String>
-        let dispatcher: Dispatcher?
+        /// Present without a mapping too, so a staged generation can be queried with `forcedGeneration`.
+        let dispatcher: Dispatcher
 
         public init(
             id: String, enabled: Bool, generations: [String: ValidatedPackage], mapping: GenerationMapping?,
@@ -24,7 +25,7 @@ public struct ServingTable: Sendable {
             self.mapping = mapping
             self.tuning = tuning
             endpoints = Set(generations.values.flatMap(\.models.keys))
-            dispatcher = mapping.map { Dispatcher(mapping: $0, available: Set(generations.keys)) }
+            dispatcher = Dispatcher(mapping: mapping ?? GenerationMapping(entries: []), available: Set(generations.keys))
         }
     }
 

@@ -81,6 +81,13 @@ public struct Hooks: Codable, Sendable, Hashable {
     static let phases = ["preDeploy", "postDeploy", "preDelete", "postDelete"]
 
     static let schema: Schema = .object(phases.map { .init($0, .array(Hook.schema, listMapKeys: ["name"])) })
+
+    public init(preDeploy: [Hook]?, postDeploy: [Hook]?, preDelete: [Hook]?, postDelete: [Hook]?) {
+        self.preDeploy = preDeploy
+        self.postDeploy = postDeploy
+        self.preDelete = preDelete
+        self.postDelete = postDelete
+    }
 }
 
 /// A query sent to a deployed endpoint, with the answer it should give.

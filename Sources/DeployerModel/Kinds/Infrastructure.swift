@@ -65,6 +65,14 @@ public struct Infrastructure: Codable, Sendable, Hashable {
         public var healthy: Bool
         public var message: String?
         public var lastProbeTime: String?
+
+        public init(name: String, url: String?, healthy: Bool, message: String?, lastProbeTime: String?) {
+            self.name = name
+            self.url = url
+            self.healthy = healthy
+            self.message = message
+            self.lastProbeTime = lastProbeTime
+        }
     }
 
     /// What the controller observed.
@@ -72,6 +80,12 @@ public struct Infrastructure: Codable, Sendable, Hashable {
         public var observedGeneration: Int64?
         public var conditions: [Condition]?
         public var targets: [TargetHealth]?
+
+        public init(observedGeneration: Int64?, conditions: [Condition]?, targets: [Infrastructure.TargetHealth]?) {
+            self.observedGeneration = observedGeneration
+            self.conditions = conditions
+            self.targets = targets
+        }
     }
 }
 

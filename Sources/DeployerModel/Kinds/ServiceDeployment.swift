@@ -44,6 +44,11 @@ public struct ServiceDeployment: Codable, Sendable, Hashable {
     public struct ActiveGeneration: Codable, Sendable, Hashable {
         public var version: String
         public var weight: Int
+
+        public init(version: String, weight: Int) {
+            self.version = version
+            self.weight = weight
+        }
     }
 
     /// What one node or endpoint serves.
@@ -53,6 +58,14 @@ public struct ServiceDeployment: Codable, Sendable, Hashable {
         public var healthy: Bool
         public var generations: [String]?
         public var message: String?
+
+        public init(name: String, url: String?, healthy: Bool, generations: [String]?, message: String?) {
+            self.name = name
+            self.url = url
+            self.healthy = healthy
+            self.generations = generations
+            self.message = message
+        }
     }
 
     /// The record of one rollout.
@@ -62,9 +75,22 @@ public struct ServiceDeployment: Codable, Sendable, Hashable {
             public var phase: String
             public var result: String
             public var message: String?
+
+            public init(name: String, phase: String, result: String, message: String?) {
+                self.name = name
+                self.phase = phase
+                self.result = result
+                self.message = message
+            }
         }
 
         public var id: Int64
+        /// The deployment generation this rollout brought to the targets.
+        public var generation: Int64?
+        /// What started it: `Spec`, `Retry` (the retry annotation changed) or `Drift`.
+        public var trigger: String?
+        /// The value of the `apideployer.dev/retry` annotation when it started.
+        public var retry: String?
         public var requester: String?
         public var from: [String]
         public var to: [String]
@@ -73,6 +99,24 @@ public struct ServiceDeployment: Codable, Sendable, Hashable {
         public var outcome: String
         public var hooks: [HookResult]?
         public var log: [String]?
+
+        public init(
+            id: Int64, generation: Int64?, trigger: String?, retry: String?, requester: String?, from: [String], to: [String], start: String,
+            end: String? = nil, outcome: String, hooks: [HookResult]? = nil, log: [String]? = nil
+        ) {
+            self.id = id
+            self.generation = generation
+            self.trigger = trigger
+            self.retry = retry
+            self.requester = requester
+            self.from = from
+            self.to = to
+            self.start = start
+            self.end = end
+            self.outcome = outcome
+            self.hooks = hooks
+            self.log = log
+        }
     }
 
     public struct Status: Codable, Sendable, Hashable {
@@ -81,6 +125,17 @@ public struct ServiceDeployment: Codable, Sendable, Hashable {
         public var activeGenerations: [ActiveGeneration]?
         public var targets: [Target]?
         public var history: [HistoryEntry]?
+
+        public init(
+            observedGeneration: Int64?, conditions: [Condition]?, activeGenerations: [ServiceDeployment.ActiveGeneration]?,
+            targets: [ServiceDeployment.Target]?, history: [ServiceDeployment.HistoryEntry]?
+        ) {
+            self.observedGeneration = observedGeneration
+            self.conditions = conditions
+            self.activeGenerations = activeGenerations
+            self.targets = targets
+            self.history = history
+        }
     }
 
     static let specSchema: Schema = .object([
@@ -135,6 +190,9 @@ public struct ServiceDeployment: Codable, Sendable, Hashable {
                 .array(
                     .object([
                         .init("id", .integer(), required: true),
+                        .init("generation", .integer()),
+                        .init("trigger", .string()),
+                        .init("retry", .string()),
                         .init("requester", .string()),
                         .init("from", .array(.string()), required: true),
                         .init("to", .array(.string()), required: true),

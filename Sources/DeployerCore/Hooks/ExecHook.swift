@@ -1,0 +1,70 @@
+import DeployerModel
+import Foundation
+
+/// Runs an `exec` hook: the command with the transition as JSON on standard input. Exit code 0
+/// is success; a JSON object on standard output may carry a `message` for the history.
+enum ExecHook {
+    static let outputLimit = 64 * 1024
+
+    static func run(_ exec: Hook.Exec, input: [UInt8]) async -> HookOutcome {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = exec.command
+        var environment = ProcessInfo.processInfo.environment
+        for (name, value) in exec.env ?? [:] { environment[name] = value }
+        process.environment = environment
+        let stdin = Pipe()
+        let stdout = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = FileHandle.nullDevice
+        let (exits, exit) = AsyncStream<Void>.makeStream()
+        process.terminationHandler = { _ in exit.finish() }
+        do {
+            try process.run()
+        } catch {
+            return .failed("cannot start \(exec.command[0]): \(error.localizedDescription)")
+        }
+        let output = collect(stdout.fileHandleForReading)
+        try? stdin.fileHandleForWriting.write(contentsOf: Data(input))
+        try? stdin.fileHandleForWriting.close()
+        let exited = await waitForExit(process, exits: exits, timeout: .seconds(exec.timeoutSeconds))
+        let bytes = await output.value
+        guard exited else { return .failed("timed out after \(exec.timeoutSeconds)s and was stopped") }
+        let message = (try? JSONValue.parse(bytes.prefix(outputLimit)))?["message"]?.stringValue
+        if process.terminationStatus == 0 { return .succeeded(message) }
+        return .failed(message ?? "exited with status \(process.terminationStatus)")
+    }
+
+    /// Reads a pipe to its end on a thread of its own (a blocking read must not hold a task thread).
+    private static func collect(_ handle: FileHandle) -> Task<[UInt8], Never> {
+        Task {
+            await withCheckedContinuation { continuation in
+                Thread.detachNewThread {
+                    continuation.resume(returning: [UInt8](handle.readDataToEndOfFile()))
+                }
+            }
+        }
+    }
+
+    /// Waits for the process to exit, terminating it (then killing it) when the timeout passes.
+    private static func waitForExit(_ process: Process, exits: AsyncStream<Void>, timeout: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for await _ in exits {}
+                return !Task.isCancelled
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let first = await group.next() ?? true
+            if !first {
+                process.terminate()
+                kill(process.processIdentifier, SIGKILL)
+            }
+            group.cancelAll()
+            return first
+        }
+    }
+}
