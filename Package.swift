@@ -86,9 +86,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "DeployerDrivers",
+            dependencies: [
+                "DeployerCore", "DeployerModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "DeployerStores",
             dependencies: [
                 "DeployerCore",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -119,7 +131,7 @@ let package = Package(
         .executableTarget(
             name: "apideployer",
             dependencies: [
-                "DeployerModel", "DeployerCore", "DeployerStores", "DeployerServer", "CloudHTTP", "APINode",
+                "DeployerModel", "DeployerCore", "DeployerStores", "DeployerServer", "DeployerDrivers", "CloudHTTP", "APINode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -12,6 +12,7 @@ enum OperatorRegistry {
         "ai.onnx:Concat": { try ConcatKernel(context: $0) },
         "ai.onnx:Reshape": { try ReshapeKernel(context: $0) },
         "ai.onnx:Flatten": { try FlattenKernel(context: $0) },
+        "ai.onnx:Gather": { try GatherKernel(context: $0) },
         "ai.onnx:Sigmoid": { try SigmoidKernel(context: $0) },
         "ai.onnx:Softmax": { try SoftmaxKernel(context: $0) },
         "ai.onnx:ArgMax": { try ArgMaxKernel(context: $0) },

@@ -19,20 +19,7 @@ struct NodeCommand: AsyncParsableCommand {
 
         func run() throws {
             let directory = URL(fileURLWithPath: dataDir).standardizedFileURL
-            for folder in ["", "services", "run", "bin"] {
-                try FileManager.default.createDirectory(
-                    at: directory.appendingPathComponent(folder), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            }
-            let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
-            let wrapper = """
-                #!/bin/sh
-                # apinode-admin for this data directory (created by `apideployer node init`).
-                exec "\(executable)" node admin --data-dir "\(directory.path)" "$@"
-
-                """
-            let wrapperPath = directory.appendingPathComponent("bin/apinode-admin").path
-            guard FileManager.default.createFile(atPath: wrapperPath, contents: Data(wrapper.utf8), attributes: [.posixPermissions: 0o755])
-            else { throw CLIError("cannot write \(wrapperPath)") }
+            let wrapperPath = try NodeAssembly.initialize(directory)
             print("initialized \(directory.path); create an admin key with \(wrapperPath) admin-key-create")
         }
     }
@@ -62,25 +49,16 @@ struct NodeCommand: AsyncParsableCommand {
         func run() async throws {
             let logger = Logger(label: "apideployer.node")
             let directory = URL(fileURLWithPath: dataDir).standardizedFileURL
-            guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("services").path) else {
-                throw CLIError("\(dataDir) is not a node data directory: run `apideployer node init \(dataDir)` first")
-            }
             let tls = try tlsCert.map { try NodeTLS(certificateFile: $0, keyFile: tlsKey ?? "") }
-            let runtime = try NodeRuntime(dataDirectory: directory)
-            let (queryLog, queryLogWriter) = QueryLog.make(directory: directory.appendingPathComponent("logs"))
-            let live = LiveNode.file(in: directory)
-            let server = try NodeServer.make(runtime: runtime, queryLog: queryLog, host: host, port: port, tls: tls, logger: logger) { url in
-                let certificate = tlsCert.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-                try? LiveNode(url: url, pid: getpid(), certificateFile: certificate).write(to: live)
+            let certificate = tlsCert.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+            let services = try NodeAssembly.services(
+                directory: directory, host: host, port: port, tls: tls, certificateFile: certificate, logger: logger
+            ) { url in
                 printFlushed("apinode: serving on \(url)")
             }
-            defer { try? FileManager.default.removeItem(at: live) }
-            // Services stop in reverse order: the server first (in-flight queries still log),
-            // then the query log drains.
+            defer { try? FileManager.default.removeItem(at: LiveNode.file(in: directory)) }
             let group = ServiceGroup(
-                configuration: ServiceGroupConfiguration(
-                    services: [.init(service: queryLogWriter), .init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint],
-                    logger: logger))
+                configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
         }
     }

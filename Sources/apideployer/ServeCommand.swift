@@ -1,17 +1,14 @@
 import ArgumentParser
-import DeployerCore
-import DeployerServer
-import DeployerStores
 import Foundation
 import Logging
 import ServiceLifecycle
 
-/// `apideployer serve`: the embedded API server over SQLite.
+/// `apideployer serve`: the embedded API server over SQLite, with the controller.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "serve", abstract: "Run the API server on an embedded SQLite store (HTTPS, bearer tokens).")
+        commandName: "serve", abstract: "Run the API server and the controller on an embedded SQLite store (HTTPS, bearer tokens).")
 
-    @Option(help: "Data directory: store, TLS material, tokens, kubeconfig.")
+    @Option(help: "Data directory: store, packages, TLS material, tokens, kubeconfig.")
     var dataDir = "./data"
 
     @Option(help: "Address to listen on.")
@@ -29,39 +26,33 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Watch events kept for resuming watches.")
     var watchHistory = 10_000
 
+    @Flag(inversion: .prefixedNo, help: "Run the controller in this process.")
+    var controller = true
+
+    @Option(help: "Hooks that may run at once across the controller.")
+    var hookConcurrency = 3
+
     func run() async throws {
         let logger = Logger(label: "apideployer.serve")
         if (tlsCert == nil) != (tlsKey == nil) { throw CLIError("--tls-cert and --tls-key go together") }
-        let directory = DataDirectory(dataDir)
-        let tls = try directory.prepare(certificatePath: tlsCert, keyPath: tlsKey)
-        let tokens = try directory.loadTokens()
-        let journal = try await SQLiteJournal(path: directory.storePath, eventRetention: watchHistory)
-        let store = try await ObjectStore(journal: journal, historyLimit: watchHistory)
-        try await seedDefaultStages(store)
-        let api = KubeAPI(store: store, authenticator: TokenAuthenticator(entries: tokens.entries), metrics: APIMetrics())
-        let server = try makeAPIServer(
-            api: api, settings: APIServerSettings(host: host, port: port, tls: tls), logger: logger
-        ) { url in
-            do {
-                try directory.writeKubeconfig(server: url, certificatePEM: tlsCert == nil ? tls.certificate : nil, newToken: tokens.newAdminToken)
-            } catch {
-                logger.error("cannot write the kubeconfig: \(error)")
-            }
+        var settings = DeployerRuntime.Settings(dataDirectory: dataDir)
+        settings.host = host
+        settings.port = port
+        settings.tls = (tlsCert, tlsKey)
+        settings.watchHistory = watchHistory
+        settings.runsController = controller
+        settings.hookConcurrency = hookConcurrency
+        let runtime = try await DeployerRuntime.make(settings, logger: logger) { url, directory in
             printFlushed("apideployer: serving on \(url) (kubeconfig: \(directory.kubeconfigPath))")
         }
         let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: [
-                    .init(service: server), .init(service: WatchCloser(store: store)),
-                    .init(service: BookmarkTicker(store: store, clock: ContinuousClock())),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: ServiceGroupConfiguration(services: runtime.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
         } catch {
-            try? await store.close()
+            await runtime.close()
             throw error
         }
-        try await store.close()
+        await runtime.close()
     }
 }

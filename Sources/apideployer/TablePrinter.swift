@@ -20,6 +20,11 @@ struct TablePrinter {
             let cells = row["cells"]?.arrayValue ?? []
             rows.append(selected.map { $0 < cells.count ? JSONPathExpression.text(cells[$0]) : "" })
         }
+        return Self.aligned(rows)
+    }
+
+    /// Rows as lines with padded columns, three spaces apart.
+    static func aligned(_ rows: [[String]]) -> [String] {
         guard let width = rows.first?.count else { return [] }
         let widths = (0..<width).map { column in rows.map { $0[column].count }.max() ?? 0 }
         return rows.map { row in
@@ -31,3 +36,8 @@ struct TablePrinter {
 }
 
 import Foundation
+
+/// Prints a table with an upper-case header, kubectl style.
+func printTable(header: [String], rows: [[String]]) {
+    TablePrinter.aligned([header] + rows).forEach { print($0) }
+}

@@ -11,7 +11,7 @@ enum ParityCases {
         "decision_tree_regressor", "random_forest_classifier", "random_forest_regressor", "extra_trees_classifier",
         "gradient_boosting_classifier", "gradient_boosting_multiclass", "gradient_boosting_regressor",
         "hist_gradient_boosting_classifier", "hist_gradient_boosting_regressor", "xgboost_classifier", "xgboost_regressor",
-        "lightgbm_classifier", "lightgbm_regressor", "pipeline_column_transformer",
+        "lightgbm_classifier", "lightgbm_regressor", "pipeline_column_transformer", "pipeline_single_category",
     ]
 
     /// The folder holding every case, generated on first use.

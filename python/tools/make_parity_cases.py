@@ -106,6 +106,32 @@ def pipeline_case():
     return onnx_model, feeds, inputs, rows
 
 
+def single_category_case():
+    """One-hot on a single string column (skl2onnx selects it with Gather), scaled numbers, logistic regression."""
+    rng = np.random.default_rng(SEED)
+    n = 3 * ROWS
+    import pandas as pd
+    frame = pd.DataFrame({"tenure": rng.uniform(0, 72, n).astype(np.float32),
+                          "charges": rng.uniform(20, 120, n).astype(np.float32),
+                          "plan": np.array(["basic", "plus", "pro"])[rng.integers(0, 3, n)]})
+    y = ((frame["charges"] - frame["tenure"]) / 40 + (frame["plan"] == "basic") + rng.normal(scale=0.4, size=n) > 0.6).astype(int)
+    pipeline = Pipeline([
+        ("columns", ColumnTransformer([("numbers", StandardScaler(), ["tenure", "charges"]),
+                                       ("plan", OneHotEncoder(handle_unknown="ignore"), ["plan"])])),
+        ("model", LogisticRegression(max_iter=500)),
+    ])
+    pipeline.fit(frame[:2 * ROWS], y[:2 * ROWS])
+    test = frame[2 * ROWS:]
+    initial = [("tenure", FloatTensorType([None, 1])), ("plan", StringTensorType([None, 1])), ("charges", FloatTensorType([None, 1]))]
+    onnx_model = convert_sklearn(pipeline, initial_types=initial, options={id(pipeline.steps[-1][1]): {"zipmap": False}})
+    feeds = {"tenure": test["tenure"].to_numpy().reshape(-1, 1), "charges": test["charges"].to_numpy().reshape(-1, 1),
+             "plan": test["plan"].to_numpy().astype(object).reshape(-1, 1)}
+    inputs = [{"name": "tenure", "type": "float", "columns": 1}, {"name": "plan", "type": "string", "columns": 1},
+              {"name": "charges", "type": "float", "columns": 1}]
+    rows = [[float(t), p, float(c)] for t, p, c in zip(test["tenure"], test["plan"], test["charges"])]
+    return onnx_model, feeds, inputs, rows
+
+
 CASES = {
     "logistic_binary": lambda: sklearn_case(LogisticRegression(max_iter=500), classes=2),
     "logistic_multiclass": lambda: sklearn_case(LogisticRegression(max_iter=500), classes=4),
@@ -126,6 +152,7 @@ CASES = {
     "lightgbm_classifier": lambda: booster_case("lightgbm", classes=3),
     "lightgbm_regressor": lambda: booster_case("lightgbm"),
     "pipeline_column_transformer": pipeline_case,
+    "pipeline_single_category": single_category_case,
 }
 
 

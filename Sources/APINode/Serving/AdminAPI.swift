@@ -71,11 +71,14 @@ public struct AdminAPI: Sendable {
             return (200, [:])
         case ("GET", let parts) where parts.count == 3 && parts[0] == "services" && parts[2] == "generations":
             let record = try await runtime.service(parts[1])
-            return (200, ["generations": .array(record.generations.map { generation in
+            var answer: JSONValue = ["generations": .array(record.generations.map { generation in
                 let share = record.mapping?.entries.first { $0.generation == generation.id }?.proba ?? 0
                 return ["generation": .string(generation.id), "created": .string(generation.created.formatted(.iso8601)),
                         "mounted": true, "mappedPercent": .double(share * 100)]
-            })])
+            })]
+            // Ours: the active mapping with its strategy, so a controller can compare it exactly.
+            if let mapping = record.mapping { answer["mapping"] = try JSONValue(encoding: mapping) }
+            return (200, answer)
         case ("POST", let parts) where parts.count == 5 && parts[0] == "services" && parts[2...] == ["generations", "actions", "importFromArchive"]:
             guard let filePath = request.query["filePath"] else { throw NodeError.invalid("give filePath") }
             let generation = try await runtime.importGeneration(service: parts[1], archive: URL(fileURLWithPath: filePath))

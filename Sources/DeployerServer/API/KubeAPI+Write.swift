@@ -8,7 +8,8 @@ extension KubeAPI {
         var document = try parseBody(request)
         try checkNamespace(document, namespace: namespace)
         document["metadata"]?["namespace"] = .string(namespace)
-        let (prepared, warnings) = try prepare(document, kind: path.kind, request: request)
+        var (prepared, warnings) = try prepare(document, kind: path.kind, request: request)
+        if path.kind == .serviceDeployment { prepared = try stampRequester(prepared, current: nil, request: request) }
         let object = try await store.create(prepared, kind: path.kind, dryRun: isDryRun(request))
         return withWarnings(.jsonBytes(object.json, status: 201), warnings)
     }
@@ -27,8 +28,8 @@ extension KubeAPI {
             ObjectKey(path.kind, namespace: namespace, name: name), subresource: subresource(path), createIfMissing: false,
             dryRun: isDryRun(request)
         ) { current in
-            guard current != nil else { throw APIError.notFound(path.kind, name) }
-            return prepared
+            guard let current else { throw APIError.notFound(path.kind, name) }
+            return try stampRequester(prepared, current: current, request: request, path: path)
         }
         return withWarnings(.jsonBytes(object.json), warnings)
     }
@@ -73,7 +74,10 @@ extension KubeAPI {
         let key = ObjectKey(kind, namespace: namespace, name: name)
         let existedBefore = (try? await store.get(key)) != nil
         let object = try await store.modify(
-            key, subresource: subresource(path), createIfMissing: isApply, dryRun: isDryRun(request), transform: transform)
+            key, subresource: subresource(path), createIfMissing: isApply, dryRun: isDryRun(request)
+        ) { current in
+            try stampRequester(transform(current), current: current, request: request, path: path)
+        }
         return withWarnings(.jsonBytes(object.json, status: isApply && !existedBefore ? 201 : 200), warnings.messages)
     }
 
@@ -138,6 +142,17 @@ extension KubeAPI {
         let collector = WarningCollector()
         let prepared = try prune(document, kind: kind, policy: fieldValidation(request), into: collector)
         return (prepared, collector.messages)
+    }
+
+    /// Records who changed a deployment's spec (`apideployer.dev/requester`), for its rollout history.
+    private func stampRequester(_ document: JSONValue, current: JSONValue?, request: APIRequest, path: ResourcePath? = nil) throws -> JSONValue {
+        if let path, path.kind != .serviceDeployment || path.subresource != nil { return document }
+        if let current, current["spec"] == document["spec"] { return document }
+        var stamped = document
+        let user = try authenticator.authenticate(request.header("authorization")).user
+        if stamped["metadata"]?["annotations"] == nil { stamped["metadata"]?["annotations"] = [:] }
+        stamped["metadata"]?["annotations"]?[ControllerNames.requesterAnnotation] = .string(user)
+        return stamped
     }
 
     private func isDryRun(_ request: APIRequest) -> Bool { request.query["dryRun"] == "All" }

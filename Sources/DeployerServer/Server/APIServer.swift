@@ -27,7 +27,8 @@ public struct APIServerSettings: Sendable {
 /// Builds the HTTP(S) application serving `api`. `onListening` receives the base URL once the
 /// socket is bound (the port is known even when 0 was asked for).
 public func makeAPIServer(
-    api: KubeAPI, settings: APIServerSettings, logger: Logger, onListening: @escaping @Sendable (String) async -> Void
+    api: KubeAPI, packages: PackageAPI? = nil, settings: APIServerSettings, logger: Logger,
+    onListening: @escaping @Sendable (String) async -> Void
 ) throws -> some Service {
     let scheme = settings.tls == nil ? "http" : "https"
     let server: HTTPServerBuilder
@@ -39,7 +40,7 @@ public func makeAPIServer(
         server = .http1()
     }
     return Application(
-        responder: HTTPAdapter(api: api), server: server,
+        responder: HTTPAdapter(api: api, packages: packages), server: server,
         configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: "apideployer"),
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? settings.port

@@ -1,14 +1,19 @@
+import Foundation
 import Hummingbird
 import HTTPTypes
 import NIOCore
 
 /// Puts `KubeAPI` on Hummingbird: collects the body (refusing more than 3 MiB with 413),
-/// maps headers, and streams watch bodies.
+/// maps headers, and streams watch bodies. Package uploads stream to a file instead.
 struct HTTPAdapter: HTTPResponder {
     typealias Context = BasicRequestContext
     let api: KubeAPI
+    let packages: PackageAPI?
 
     func respond(to request: Request, context: Context) async throws -> Response {
+        if let packages, PackageAPI.handles(request.uri.path) {
+            return makeResponse(await packageResponse(request, packages))
+        }
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
         var body: [UInt8] = []
@@ -21,6 +26,37 @@ struct HTTPAdapter: HTTPResponder {
         let (path, query) = APIRequest.splitTarget(request.uri.description)
         let apiRequest = APIRequest(method: request.method.rawValue, path: path, query: query, headers: headers, body: body)
         return makeResponse(await api.handle(apiRequest))
+    }
+
+    private func packageResponse(_ request: Request, _ packages: PackageAPI) async -> APIResponse {
+        let authorization = request.headers[.authorization]
+        switch request.method {
+        case .get:
+            return packages.read(path: request.uri.path, authorization: authorization)
+        case .post where request.uri.path == PackageAPI.pathPrefix:
+            let file = packages.temporaryFile()
+            do {
+                FileManager.default.createFile(atPath: file.path, contents: nil, attributes: [.posixPermissions: 0o600])
+                let handle = try FileHandle(forWritingTo: file)
+                defer { try? handle.close() }
+                var received = 0
+                for try await chunk in request.body {
+                    received += chunk.readableBytes
+                    guard received <= PackageAPI.maximumArchiveBytes else {
+                        try? FileManager.default.removeItem(at: file)
+                        return .error(.tooLarge(PackageAPI.maximumArchiveBytes))
+                    }
+                    try handle.write(contentsOf: chunk.readableBytesView)
+                }
+                try handle.synchronize()
+            } catch {
+                try? FileManager.default.removeItem(at: file)
+                return .error(.badRequest("the upload failed: \(error)"))
+            }
+            return packages.upload(file: file, authorization: authorization)
+        default:
+            return .error(.methodNotAllowed())
+        }
     }
 
     private func makeResponse(_ response: APIResponse) -> Response {

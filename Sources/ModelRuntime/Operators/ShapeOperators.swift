@@ -88,3 +88,53 @@ struct FlattenKernel: Kernel {
         slots[output] = tensor
     }
 }
+
+/// `Gather` along an axis with integer indices (negative ones count from the end); skl2onnx
+/// emits it to pick one column of a `[rows, 1]` input for a single-column transformer.
+struct GatherKernel: Kernel {
+    let input: Int
+    let indicesInput: Int
+    let output: Int
+    let axis: Int
+
+    init(context: NodeContext) throws {
+        input = try context.requireInput(0)
+        indicesInput = try context.requireInput(1)
+        output = context.outputSlots[0]
+        axis = Int(try context.int("axis", default: 0))
+    }
+
+    func run(_ slots: inout [Tensor?]) throws {
+        let data = try slots.value(input)
+        let indicesTensor = try slots.value(indicesInput)
+        let rank = data.shape.count
+        let axis = self.axis < 0 ? self.axis + rank : self.axis
+        guard axis >= 0, axis < rank else { throw ModelError.typeMismatch("Gather: axis \(self.axis) out of range for rank \(rank)") }
+        let size = data.shape[axis]
+        let indices = try indicesTensor.int64s().map { index -> Int in
+            let position = Int(index < 0 ? index + Int64(size) : index)
+            guard position >= 0, position < size else { throw ModelError.typeMismatch("Gather: index \(index) out of range \(size)") }
+            return position
+        }
+        let outer = data.shape[..<axis].reduce(1, *)
+        let inner = data.shape[(axis + 1)...].reduce(1, *)
+        func gather<T>(_ values: [T]) -> [T] {
+            var result: [T] = []
+            result.reserveCapacity(outer * indices.count * inner)
+            for block in 0..<outer {
+                for index in indices {
+                    let start = (block * size + index) * inner
+                    result.append(contentsOf: values[start..<(start + inner)])
+                }
+            }
+            return result
+        }
+        let shape = Array(data.shape[..<axis]) + indicesTensor.shape + Array(data.shape[(axis + 1)...])
+        switch data.storage {
+        case .float(let values): slots[output] = Tensor(.float(gather(values)), shape: shape)
+        case .double(let values): slots[output] = Tensor(.double(gather(values)), shape: shape)
+        case .int64(let values): slots[output] = Tensor(.int64(gather(values)), shape: shape)
+        case .string(let values): slots[output] = Tensor(.string(gather(values)), shape: shape)
+        }
+    }
+}

@@ -1,0 +1,162 @@
+import AsyncHTTPClient
+import DeployerCore
+import DeployerModel
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// The driver of `static` infrastructures: API nodes reached over their admin API.
+public struct StaticDriver: InfrastructureDriver {
+    let http: HTTPClient
+    let packages: any PackageSource
+    let timeout: TimeAmount
+
+    public init(http: HTTPClient, packages: any PackageSource, timeout: TimeAmount = .seconds(30)) {
+        self.http = http
+        self.packages = packages
+        self.timeout = timeout
+    }
+
+    public func targetNames(of infrastructure: ResolvedInfrastructure) -> [String] { nodes(infrastructure).map(\.name) }
+
+    public func probe(_ infrastructure: ResolvedInfrastructure) async -> [TargetProbe] {
+        await forEachNode(infrastructure) { node in
+            do {
+                let alive = try await node.isAlive()
+                guard (200..<300).contains(alive.status) else {
+                    return TargetProbe(name: node.name, url: node.baseURL, healthy: false, message: "not alive (HTTP \(alive.status); draining?)")
+                }
+                let services = try await node.admin(.GET, "services")
+                guard services.status == 200 else {
+                    return TargetProbe(name: node.name, url: node.baseURL, healthy: false, message: "admin API answered HTTP \(services.status)")
+                }
+                return TargetProbe(name: node.name, url: node.baseURL, healthy: true, message: "alive; admin key accepted")
+            } catch {
+                return TargetProbe(name: node.name, url: node.baseURL, healthy: false, message: "\(error)")
+            }
+        }
+    }
+
+    public func observe(service: String, on infrastructure: ResolvedInfrastructure) async -> [TargetObservation] {
+        await forEachNode(infrastructure) { node in
+            let url = node.baseURL + "/public/api/v1/\(service)"
+            do {
+                let services = try await node.admin(.GET, "services")
+                guard let entry = services.body.arrayValue?.first(where: { $0["serviceId"]?.stringValue == service }) else {
+                    return TargetObservation(name: node.name, url: url, reachable: true, service: nil)
+                }
+                let generations = try await node.admin(.GET, "services/\(service)/generations")
+                guard generations.status == 200 else {
+                    // Deleted between the two calls.
+                    return TargetObservation(name: node.name, url: url, reachable: true, service: nil)
+                }
+                let available = Set((generations.body["generations"]?.arrayValue ?? []).compactMap { $0["generation"]?.stringValue })
+                return TargetObservation(
+                    name: node.name, url: url, reachable: true,
+                    service: ObservedService(
+                        enabled: entry["enabled"] != .bool(false), generations: available,
+                        mapping: Self.mapping(generations.body["mapping"])))
+            } catch {
+                return TargetObservation(name: node.name, url: url, reachable: false, message: "\(error)", service: nil)
+            }
+        }
+    }
+
+    public func apply(_ change: TargetChange, service: String, target: String, on infrastructure: ResolvedInfrastructure) async throws {
+        guard let node = nodes(infrastructure).first(where: { $0.name == target }) else {
+            throw DriverError("no node \(target) in \(infrastructure.name)", isPermanent: true)
+        }
+        let answer: NodeConnection.Answer
+        var accepted: Set<Int> = [200]
+        switch change {
+        case .createService:
+            answer = try await node.admin(.POST, "services", json: ["serviceId": .string(service)])
+            accepted.insert(409)
+        case .importGeneration(let version, let package):
+            let archive = try await packages.archive(for: package)
+            answer = try await node.upload(service: service, version: version, archive: archive, sha256: package.sha256)
+            accepted.insert(409)
+        case .setTuning(let endpoint, let tuning):
+            answer = try await node.admin(.PUT, "services/\(service)/endpoints/\(endpoint)/tuning", json: Self.tuning(tuning))
+        case .setMapping(let mapping):
+            answer = try await node.admin(.POST, "services/\(service)/actions/setMapping", json: Self.json(mapping))
+        case .setEnabled(let enabled):
+            answer = try await node.admin(.POST, "services/\(service)/actions/\(enabled ? "enable" : "disable")")
+        case .removeGeneration(let version):
+            answer = try await node.admin(.DELETE, "services/\(service)/generations/\(version)")
+            accepted.insert(404)
+        case .deleteService:
+            answer = try await node.admin(.DELETE, "services/\(service)")
+            accepted.insert(404)
+        }
+        guard accepted.contains(answer.status) else {
+            throw DriverError("HTTP \(answer.status): \(answer.body["message"]?.stringValue ?? "")", isPermanent: (400..<500).contains(answer.status))
+        }
+    }
+
+    public func query(
+        service: String, endpoint: String, body: JSONValue, target: String, on infrastructure: ResolvedInfrastructure
+    ) async throws -> QueryAnswer {
+        guard let node = nodes(infrastructure).first(where: { $0.name == target }) else { throw DriverError("no node \(target)") }
+        let answer = try await node.publicQuery(service: service, endpoint: endpoint, body: body)
+        return QueryAnswer(status: answer.status, body: answer.body)
+    }
+
+    private func nodes(_ infrastructure: ResolvedInfrastructure) -> [NodeConnection] {
+        guard case .static(let block) = infrastructure.spec.target else { return [] }
+        return block.nodes.map { node in
+            let base = node.url.hasSuffix("/") ? String(node.url.dropLast()) : node.url
+            return NodeConnection(
+                name: node.name, baseURL: base, adminKey: infrastructure.secret(node.adminKeySecretRef) ?? "", http: http, timeout: timeout)
+        }
+    }
+
+    private func forEachNode<T: Sendable>(_ infrastructure: ResolvedInfrastructure, _ body: @escaping @Sendable (NodeConnection) async -> T) async -> [T] {
+        let nodes = nodes(infrastructure)
+        return await withTaskGroup(of: (Int, T).self) { group in
+            for (index, node) in nodes.enumerated() { group.addTask { (index, await body(node)) } }
+            var results: [(Int, T)] = []
+            for await result in group { results.append(result) }
+            return results.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+    }
+
+    /// The node's mapping JSON (`strategy` RANDOM | HASH_BASED, `entries` with `proba`).
+    static func mapping(_ json: JSONValue?) -> ServingMapping? {
+        guard let json, let entries = json["entries"]?.arrayValue, !entries.isEmpty else { return nil }
+        let strategy: ServiceDeployment.Generations.Strategy = json["strategy"]?.stringValue == "HASH_BASED" ? .hash : .random
+        return ServingMapping(
+            strategy: strategy,
+            entries: entries.map { entry in
+                let proba = entry["proba"]?.doubleNumber ?? 0
+                return .init(version: entry["generation"]?.stringValue ?? "", weight: Int((proba * 100).rounded()))
+            })
+    }
+
+    static func json(_ mapping: ServingMapping) -> JSONValue {
+        let total = Double(max(1, mapping.entries.reduce(0) { $0 + $1.weight }))
+        return [
+            "strategy": .string(mapping.strategy == .hash ? "HASH_BASED" : "RANDOM"),
+            "entries": .array(mapping.entries.map { ["generation": .string($0.version), "proba": .double(Double($0.weight) / total)] }),
+        ]
+    }
+
+    /// The node's tuning body, with the node's defaults for what the spec leaves out.
+    static func tuning(_ tuning: ServiceDeployment.EndpointTuning) -> JSONValue {
+        [
+            "floor": .int(Int64(tuning.floor ?? 1)), "ceil": .int(Int64(tuning.ceil ?? 8)), "cruise": .int(Int64(tuning.cruise ?? 2)),
+            "queue": .int(Int64(tuning.queue ?? 64)), "timeoutMs": .int(Int64(tuning.timeoutMs ?? 10_000)),
+        ]
+    }
+}
+
+extension JSONValue {
+    /// The value as a number, whether it was written as an integer or not.
+    var doubleNumber: Double? {
+        switch self {
+        case .int(let value): Double(value)
+        case .double(let value): value
+        default: nil
+        }
+    }
+}

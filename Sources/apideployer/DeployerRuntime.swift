@@ -1,0 +1,90 @@
+import APINode
+import AsyncHTTPClient
+import DeployerCore
+import DeployerDrivers
+import DeployerModel
+import DeployerServer
+import DeployerStores
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// The embedded deployer in one process: the store, the package store, the API server and
+/// (optionally) the controller with its drivers — the services `serve` and `quickstart` run.
+struct DeployerRuntime {
+    let store: ObjectStore
+    let services: [ServiceGroupConfiguration.ServiceConfiguration]
+    let http: HTTPClient
+
+    /// Settings of the embedded deployer.
+    struct Settings {
+        var dataDirectory: String
+        var host = "127.0.0.1"
+        var port = 7443
+        var tls: (certificate: String?, key: String?) = (nil, nil)
+        var watchHistory = 10_000
+        var runsController = true
+        var hookConcurrency = 3
+    }
+
+    /// Opens the data directory and builds every service; `onListening` gets the API URL.
+    static func make(_ settings: Settings, logger: Logger, onListening: @escaping @Sendable (String, DataDirectory) async -> Void) async throws
+        -> DeployerRuntime
+    {
+        let directory = DataDirectory(settings.dataDirectory)
+        let tls = try directory.prepare(certificatePath: settings.tls.certificate, keyPath: settings.tls.key)
+        let tokens = try directory.loadTokens()
+        let journal = try await SQLiteJournal(path: directory.storePath, eventRetention: settings.watchHistory)
+        let store = try await ObjectStore(journal: journal, historyLimit: settings.watchHistory)
+        try await seedDefaultStages(store)
+        let authenticator = TokenAuthenticator(entries: tokens.entries)
+        let packageStore = try DirectoryPackageStore(directory: directory.url.appendingPathComponent("packages"))
+        let packageAPI = PackageAPI(
+            store: packageStore, authenticator: authenticator, uploads: packageStore.directory, validate: validateArchive)
+        let api = KubeAPI(store: store, authenticator: authenticator, metrics: APIMetrics())
+        let usesOwnCertificate = settings.tls.certificate == nil
+        let server = try makeAPIServer(
+            api: api, packages: packageAPI, settings: APIServerSettings(host: settings.host, port: settings.port, tls: tls), logger: logger
+        ) { url in
+            do {
+                try directory.writeKubeconfig(server: url, certificatePEM: usesOwnCertificate ? tls.certificate : nil, newToken: tokens.newAdminToken)
+            } catch {
+                logger.error("cannot write the kubeconfig: \(error)")
+            }
+            await onListening(url, directory)
+        }
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(5))
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 16
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: server), .init(service: WatchCloser(store: store)),
+            .init(service: BookmarkTicker(store: store, clock: ContinuousClock())),
+        ]
+        if settings.runsController {
+            let fetcher = try PackageFetcher(store: packageStore, cache: directory.url.appendingPathComponent("package-cache"), http: http)
+            let clock = ContinuousClock()
+            let hooks = HookRunner(limiter: HookLimiter(limit: settings.hookConcurrency, clock: clock), webhooks: SignedWebhookSender(http: http))
+            let controller = DeployerController(
+                store: store, drivers: ["static": StaticDriver(http: http, packages: fetcher)], hooks: hooks, clock: clock,
+                logger: Logger(label: "apideployer.controller"))
+            services.append(.init(service: controller))
+        }
+        return DeployerRuntime(store: store, services: services, http: http)
+    }
+
+    /// Releases what the services leave open.
+    func close() async {
+        try? await http.shutdown()
+        try? await store.close()
+    }
+}
+
+/// Checks a package archive completely (unzipped in a scratch folder, every model compiled).
+@Sendable func validateArchive(_ archive: URL) throws -> (service: String, version: String) {
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("apideployer-check-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    try PackageArchive.extract(archive, to: scratch)
+    let package = try PackageValidator.validate(folder: scratch)
+    return (package.manifest.service, package.manifest.version)
+}

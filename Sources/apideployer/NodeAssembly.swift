@@ -1,0 +1,47 @@
+import APINode
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Builds API nodes: their data directories and the services one node runs. Shared by
+/// `node init`, `node serve` and `quickstart`.
+enum NodeAssembly {
+    /// Creates a node data directory with its `bin/apinode-admin` wrapper; returns the wrapper's path.
+    @discardableResult
+    static func initialize(_ directory: URL) throws -> String {
+        for folder in ["", "services", "run", "bin"] {
+            try FileManager.default.createDirectory(
+                at: directory.appendingPathComponent(folder), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
+        let wrapper = """
+            #!/bin/sh
+            # apinode-admin for this data directory (created by `apideployer node init`).
+            exec "\(executable)" node admin --data-dir "\(directory.path)" "$@"
+
+            """
+        let wrapperPath = directory.appendingPathComponent("bin/apinode-admin").path
+        guard FileManager.default.createFile(atPath: wrapperPath, contents: Data(wrapper.utf8), attributes: [.posixPermissions: 0o755])
+        else { throw CLIError("cannot write \(wrapperPath)") }
+        return wrapperPath
+    }
+
+    /// The services of one node, in start order: the query log writer, then the server (so the
+    /// server stops first and in-flight queries still log). `onListening` gets the base URL.
+    static func services(
+        directory: URL, host: String, port: Int, tls: NodeTLS?, certificateFile: String?, logger: Logger,
+        onListening: @escaping @Sendable (String) async -> Void
+    ) throws -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("services").path) else {
+            throw CLIError("\(directory.path) is not a node data directory: run `apideployer node init \(directory.path)` first")
+        }
+        let runtime = try NodeRuntime(dataDirectory: directory)
+        let (queryLog, queryLogWriter) = QueryLog.make(directory: directory.appendingPathComponent("logs"))
+        let live = LiveNode.file(in: directory)
+        let server = try NodeServer.make(runtime: runtime, queryLog: queryLog, host: host, port: port, tls: tls, logger: logger) { url in
+            try? LiveNode(url: url, pid: getpid(), certificateFile: certificateFile).write(to: live)
+            await onListening(url)
+        }
+        return [.init(service: queryLogWriter), .init(service: server)]
+    }
+}
