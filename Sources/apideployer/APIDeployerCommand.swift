@@ -7,7 +7,7 @@ struct APIDeployerCommand: AsyncParsableCommand {
         commandName: "apideployer",
         abstract: "Deploys versioned API services onto infrastructures from declarative specs.",
         subcommands: [
-            ServeCommand.self, ApplyCommand.self, GetCommand.self, DescribeCommand.self, DeleteCommand.self,
+            ServeCommand.self, QuickstartCommand.self, ApplyCommand.self, GetCommand.self, DescribeCommand.self, DeleteCommand.self,
             WaitCommand.self, DiffCommand.self, PackageCommand.self, NodeCommand.self, GenCommand.self,
         ])
 }

@@ -10,10 +10,12 @@ final class ServerProcess: @unchecked Sendable {
 
     var kubeconfigPath: String { dataDirectory.appendingPathComponent("kubeconfig").path }
 
-    /// Starts the server and returns once it printed the address it serves on.
-    static func start(dataDirectory: URL, extraArguments: [String] = []) async throws -> ServerProcess {
+    /// Starts the server and returns once it printed the address it serves on. Without
+    /// `controller`, nothing reconciles (tests of the API alone).
+    static func start(dataDirectory: URL, controller: Bool = false, extraArguments: [String] = []) async throws -> ServerProcess {
         let child = try ChildProcess(
-            Products.apideployer, ["serve", "--data-dir", dataDirectory.path, "--port", "0"] + extraArguments,
+            Products.apideployer,
+            ["serve", "--data-dir", dataDirectory.path, "--port", "0"] + (controller ? [] : ["--no-controller"]) + extraArguments,
             directory: dataDirectory.deletingLastPathComponent())
         let url = try await waitForAddress(child)
         return ServerProcess(child: child, dataDirectory: dataDirectory, url: url)

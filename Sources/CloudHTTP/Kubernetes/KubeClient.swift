@@ -36,6 +36,9 @@ public final class KubeClient: Sendable {
         self.namespace = namespace ?? resolved.namespace
         token = resolved.user.token
         var tls = TLSConfiguration.makeClientConfiguration()
+        // A watch closed by us (the answer is known) would otherwise wait NIOSSL's default 5 s
+        // for the server's close_notify before the client can shut down.
+        tls.shutdownTimeout = .milliseconds(200)
         if resolved.cluster.insecureSkipTLSVerify == true {
             tls.certificateVerification = .none
         } else if let data = resolved.cluster.certificateAuthorityData, let pem = Base64.decode(data) {
