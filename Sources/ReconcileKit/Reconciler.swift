@@ -27,6 +27,11 @@ public struct ReconcileAttempt: Sendable {
     public let reconcileID: String
     /// Consecutive failed attempts before this one.
     public let retries: Int
+
+    public init(reconcileID: String, retries: Int) {
+        self.reconcileID = reconcileID
+        self.retries = retries
+    }
 }
 
 /// Converges one key (`namespace/name`) toward its desired state. Throwing means "retry with
