@@ -21,12 +21,22 @@ struct GetCommand: AsyncParsableCommand {
     @Flag(name: [.short, .customLong("watch")], help: "After listing, print changes as they happen.")
     var watch = false
 
+    @Flag(help: "servicedeployments only: group by the stage of their infrastructure, with versions and health.")
+    var byStage = false
+
     enum OutputFormat: String, ExpressibleByArgument {
         case yaml, json, wide, name
     }
 
     func run() async throws {
         let (kind, name) = try resolveTarget(target)
+        if byStage {
+            guard kind == .serviceDeployment, name == nil, !watch, output == nil else {
+                throw CLIError("--by-stage shows all servicedeployments as a table (no name, -o or -w)")
+            }
+            try await client.withClient { client in try await StagesView.render(client: client).forEach { print($0) } }
+            return
+        }
         try await client.withClient { client in
             let path = name.map { APIPaths.object(kind, namespace: client.namespace, name: $0) }
                 ?? APIPaths.collection(kind, namespace: client.namespace)
