@@ -17,14 +17,16 @@ final class DeploymentWorld: @unchecked Sendable {
     }
 
     let scratch: Scratch
-    let server: ServerProcess
+    private(set) var server: ServerProcess
     let nodes: [Node]
-    let client: KubeClient
+    private(set) var client: KubeClient
     let http: HTTPClient
-    /// sha256 by version of the pushed example packages.
-    let digests: [String: String]
+    /// sha256 by service, then version, of the pushed example packages.
+    let digests: [String: [String: String]]
 
-    static func start(nodes count: Int = 2, resyncPeriod: String = "5m") async throws -> DeploymentWorld {
+    /// Starts the nodes and the deployer and pushes versions v1 and v2 of the example churn
+    /// package once per service (the service name rewritten in its manifest).
+    static func start(nodes count: Int = 2, services: [String] = ["churn"], resyncPeriod: String = "5m") async throws -> DeploymentWorld {
         let scratch = try Scratch()
         var nodes: [Node] = []
         for index in 0..<count {
@@ -40,24 +42,31 @@ final class DeploymentWorld: @unchecked Sendable {
         }
         let server = try await ServerProcess.start(dataDirectory: scratch.url.appendingPathComponent("deployer"), controller: true)
         let client = try server.client()
-        var digests: [String: String] = [:]
-        for version in ["v1", "v2"] {
-            let archive = scratch.url.appendingPathComponent("churn-\(version).zip")
-            let folder = Products.repository.appendingPathComponent("examples/packages/churn-\(version)").path
-            _ = try await run(Products.apideployer, ["package", "build", folder, "-o", archive.path], in: scratch.url)
-            let pushed = try await run(
-                Products.apideployer, ["package", "push", archive.path, "--kubeconfig", server.kubeconfigPath], in: scratch.url)
-            guard let line = pushed.output.split(separator: "\n").first(where: { $0.hasPrefix("sha256 ") }) else {
-                throw CLIFailure("package push failed: \(pushed.errors)")
+        var digests: [String: [String: String]] = [:]
+        for service in services {
+            for version in ["v1", "v2"] {
+                let folder = scratch.url.appendingPathComponent("packages/\(service)-\(version)")
+                try FileManager.default.createDirectory(at: folder.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try FileManager.default.copyItem(at: Products.repository.appendingPathComponent("examples/packages/churn-\(version)"), to: folder)
+                let manifest = folder.appendingPathComponent("service.yaml")
+                try (try String(contentsOf: manifest, encoding: .utf8)).replacingOccurrences(of: "service: churn", with: "service: \(service)")
+                    .write(to: manifest, atomically: true, encoding: .utf8)
+                let archive = scratch.url.appendingPathComponent("packages/\(service)-\(version).zip")
+                _ = try await run(Products.apideployer, ["package", "build", folder.path, "-o", archive.path], in: scratch.url)
+                let pushed = try await run(
+                    Products.apideployer, ["package", "push", archive.path, "--kubeconfig", server.kubeconfigPath], in: scratch.url)
+                guard let line = pushed.output.split(separator: "\n").first(where: { $0.hasPrefix("sha256 ") }) else {
+                    throw CLIFailure("package push failed: \(pushed.errors)")
+                }
+                digests[service, default: [:]][version] = String(line.dropFirst("sha256 ".count))
             }
-            digests[version] = String(line.dropFirst("sha256 ".count))
         }
         let world = DeploymentWorld(scratch: scratch, server: server, nodes: nodes, client: client, digests: digests)
         try await world.apply(world.baseObjects(resyncPeriod: resyncPeriod))
         return world
     }
 
-    private init(scratch: Scratch, server: ServerProcess, nodes: [Node], client: KubeClient, digests: [String: String]) {
+    private init(scratch: Scratch, server: ServerProcess, nodes: [Node], client: KubeClient, digests: [String: [String: String]]) {
         self.scratch = scratch
         self.server = server
         self.nodes = nodes
@@ -89,16 +98,25 @@ final class DeploymentWorld: @unchecked Sendable {
                 "kind": "Infrastructure", "metadata": ["name": "static"],
                 "spec": ["stage": "development", "type": "static", "static": ["nodes": nodeList], "resyncPeriod": .string(resyncPeriod)],
             ],
+        ] + digests.keys.sorted().map { service in
             [
-                "kind": "PublishedService", "metadata": ["name": "churn"],
-                "spec": ["versions": .array(digests.keys.sorted().map { ["version": .string($0), "package": ["sha256": .string(digests[$0]!)]] })],
-            ],
-        ]
+                "kind": "PublishedService", "metadata": ["name": .string(service)],
+                "spec": ["versions": .array(digests[service]!.keys.sorted().map { ["version": .string($0), "package": ["sha256": .string(digests[service]![$0]!)]] })],
+            ]
+        }
+    }
+
+    /// Kills the deployer (controller included) with SIGKILL and starts it again on its data.
+    func restartAfterKill() async throws {
+        await server.kill9()
+        try? await client.shutdown()
+        server = try await ServerProcess.start(dataDirectory: server.dataDirectory, controller: true)
+        client = try server.client()
     }
 
     /// A deployment of `churn` on the infrastructure; `extra` is merged into its spec.
-    static func deployment(_ name: String = "churn-dev", spec extra: JSONValue) -> JSONValue {
-        var spec: JSONValue = ["service": "churn", "infrastructure": "static"]
+    static func deployment(_ name: String = "churn-dev", service: String = "churn", spec extra: JSONValue) -> JSONValue {
+        var spec: JSONValue = ["service": .string(service), "infrastructure": "static"]
         for (key, value) in extra.objectValue ?? [:] { spec[key] = value }
         return ["kind": "ServiceDeployment", "metadata": ["name": .string(name)], "spec": spec]
     }
