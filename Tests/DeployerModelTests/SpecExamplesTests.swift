@@ -46,7 +46,7 @@ import Testing
                 #expect(deployment.spec.version == "v1")
                 #expect(deployment.spec.enabled)
             case "PublishedService":
-                #expect(try result.object.decode(PublishedService.self).spec.versions.count == 1)
+                #expect(try result.object.decode(PublishedService.self).spec.versions.map(\.version) == ["v1", "v2"])
             default:
                 break
             }
