@@ -7,6 +7,8 @@ import DeployerServer
 import DeployerStores
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 
 /// The embedded deployer in one process: the store, the package store, the API server and
@@ -41,7 +43,10 @@ struct DeployerRuntime {
         let packageStore = try DirectoryPackageStore(directory: directory.url.appendingPathComponent("packages"))
         let packageAPI = PackageAPI(
             store: packageStore, authenticator: authenticator, uploads: packageStore.directory, validate: validateArchive)
-        let api = KubeAPI(store: store, authenticator: authenticator, metrics: APIMetrics())
+        // One registry for the API's metrics and, through swift-metrics, the controller's.
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let api = KubeAPI(store: store, authenticator: authenticator, metrics: APIMetrics(registry: registry))
         let usesOwnCertificate = settings.tls.certificate == nil
         let server = try makeAPIServer(
             api: api, packages: packageAPI, settings: APIServerSettings(host: settings.host, port: settings.port, tls: tls), logger: logger

@@ -156,6 +156,7 @@ struct NodeResponder: HTTPResponder {
             }
         }
         let answer = await admin.handle(adminRequest)
+        metrics.recordAdmin(method: request.method.rawValue, status: answer.status)
         return json(answer.status, answer.body)
     }
 

@@ -36,6 +36,15 @@ public struct NodeMetrics: Sendable {
         histogram.record(duration)
     }
 
+    static var adminRequests: MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "apinode", metricName: "admin_requests", unitName: "total", helpText: "Admin API requests by method and status code")
+    }
+
+    /// Counts one admin API request (few label values: methods and status codes).
+    func recordAdmin(method: String, status: Int) {
+        registry.makeCounter(descriptor: Self.adminRequests, labels: [("method", method), ("code", String(status))]).increment()
+    }
+
     /// The exposition text.
     public func exposition() -> String { registry.emitToString() }
 }

@@ -76,7 +76,9 @@ public struct AdminAPI: Sendable {
                 return ["generation": .string(generation.id), "created": .string(generation.created.formatted(.iso8601)),
                         "mounted": true, "mappedPercent": .double(share * 100)]
             })]
-            // Ours: the active mapping with its strategy, so a controller can compare it exactly.
+            // Ours: whether the service is enabled and its active mapping with the strategy, so a
+            // controller observes a service exactly in one call.
+            answer["enabled"] = .bool(record.enabled)
             if let mapping = record.mapping { answer["mapping"] = try JSONValue(encoding: mapping) }
             return (200, answer)
         case ("POST", let parts) where parts.count == 5 && parts[0] == "services" && parts[2...] == ["generations", "actions", "importFromArchive"]:

@@ -127,7 +127,8 @@ enum Index {
         (object.document["metadata"]?["creationTimestamp"]?.stringValue ?? "") + "/" + object.key.name
     }
 
-    /// False for changes of status alone (our own writes), which need no new reconcile.
+    /// False for changes of status alone and for our finalizer being added (our own writes),
+    /// which need no new reconcile. Deletion still counts: it sets `deletionTimestamp`.
     static func needsReconcile(_ change: CacheChange<StoredObject>) -> Bool {
         guard let old = change.old, let new = change.new else { return true }
         return withoutStatus(old) != withoutStatus(new)
@@ -138,6 +139,7 @@ enum Index {
         document["status"] = nil
         document["metadata"]?["resourceVersion"] = nil
         document["metadata"]?["managedFields"] = nil
+        document["metadata"]?["finalizers"] = nil
         return document
     }
 }

@@ -41,20 +41,17 @@ public struct StaticDriver: InfrastructureDriver {
         await forEachNode(infrastructure) { node in
             let url = node.baseURL + "/public/api/v1/\(service)"
             do {
-                let services = try await node.admin(.GET, "services")
-                guard let entry = services.body.arrayValue?.first(where: { $0["serviceId"]?.stringValue == service }) else {
-                    return TargetObservation(name: node.name, url: url, reachable: true, service: nil)
-                }
+                // One call: the generations answer also says whether the service is enabled
+                // and how it is mapped; 404 means the node has no such service.
                 let generations = try await node.admin(.GET, "services/\(service)/generations")
                 guard generations.status == 200 else {
-                    // Deleted between the two calls.
                     return TargetObservation(name: node.name, url: url, reachable: true, service: nil)
                 }
                 let available = Set((generations.body["generations"]?.arrayValue ?? []).compactMap { $0["generation"]?.stringValue })
                 return TargetObservation(
                     name: node.name, url: url, reachable: true,
                     service: ObservedService(
-                        enabled: entry["enabled"] != .bool(false), generations: available,
+                        enabled: generations.body["enabled"] != .bool(false), generations: available,
                         mapping: Self.mapping(generations.body["mapping"])))
             } catch {
                 return TargetObservation(name: node.name, url: url, reachable: false, message: "\(error)", service: nil)
