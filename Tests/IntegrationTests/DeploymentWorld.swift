@@ -14,6 +14,11 @@ final class DeploymentWorld: @unchecked Sendable {
         let process: ChildProcess
         let url: String
         let adminKey: String
+        /// A fault-injecting proxy in front of the node (`Peers/fault_proxy.py`), if asked for.
+        let proxy: (process: ChildProcess, url: String)?
+
+        /// The URL the infrastructure names: the proxy's when there is one.
+        var declaredURL: String { proxy?.url ?? url }
     }
 
     let scratch: Scratch
@@ -26,7 +31,9 @@ final class DeploymentWorld: @unchecked Sendable {
 
     /// Starts the nodes and the deployer and pushes versions v1 and v2 of the example churn
     /// package once per service (the service name rewritten in its manifest).
-    static func start(nodes count: Int = 2, services: [String] = ["churn"], resyncPeriod: String = "5m") async throws -> DeploymentWorld {
+    static func start(nodes count: Int = 2, services: [String] = ["churn"], resyncPeriod: String = "5m", faultProxies: Bool = false)
+        async throws -> DeploymentWorld
+    {
         let scratch = try Scratch()
         var nodes: [Node] = []
         for index in 0..<count {
@@ -38,7 +45,14 @@ final class DeploymentWorld: @unchecked Sendable {
             let process = try ChildProcess(Products.apideployer, ["node", "serve", "--data-dir", directory.path, "--port", "0"], directory: scratch.url)
             let started = try await process.waitForOutput(containing: "apinode: serving on ")
             let url = String(started[started.range(of: "apinode: serving on ")!.upperBound...].prefix { !$0.isWhitespace })
-            nodes.append(Node(name: name, directory: directory, process: process, url: url, adminKey: key))
+            var proxy: (ChildProcess, String)?
+            if faultProxies {
+                let script = Products.repository.appendingPathComponent("Tests/IntegrationTests/Peers/fault_proxy.py").path
+                let child = try ChildProcess("/usr/bin/env", ["python3", script, url, String(index + 1)], directory: scratch.url)
+                let line = try await child.waitForOutput(containing: "fault proxy on ")
+                proxy = (child, String(line[line.range(of: "fault proxy on ")!.upperBound...].prefix { !$0.isWhitespace }))
+            }
+            nodes.append(Node(name: name, directory: directory, process: process, url: url, adminKey: key, proxy: proxy))
         }
         let server = try await ServerProcess.start(dataDirectory: scratch.url.appendingPathComponent("deployer"), controller: true)
         let client = try server.client()
@@ -80,8 +94,10 @@ final class DeploymentWorld: @unchecked Sendable {
         try? await http.shutdown()
         await server.stop()
         for node in nodes {
-            node.process.signal(SIGTERM)
-            _ = await node.process.finish()
+            for process in [node.process] + (node.proxy.map { [$0.process] } ?? []) {
+                process.signal(SIGTERM)
+                _ = await process.finish()
+            }
         }
         scratch.remove()
     }
@@ -90,7 +106,7 @@ final class DeploymentWorld: @unchecked Sendable {
     func baseObjects(resyncPeriod: String) -> [JSONValue] {
         let keys = JSONValue.object(Dictionary(uniqueKeysWithValues: nodes.map { ($0.name, JSONValue.string($0.adminKey)) }))
         let nodeList = JSONValue.array(nodes.map {
-            ["name": .string($0.name), "url": .string($0.url), "adminKeySecretRef": ["name": "node-keys", "key": .string($0.name)]]
+            ["name": .string($0.name), "url": .string($0.declaredURL), "adminKeySecretRef": ["name": "node-keys", "key": .string($0.name)]]
         })
         return [
             ["kind": "Secret", "metadata": ["name": "node-keys"], "stringData": keys],
@@ -169,6 +185,17 @@ final class DeploymentWorld: @unchecked Sendable {
         let response = try await http.execute(request, timeout: .seconds(30))
         let bytes = try await response.body.collect(upTo: 1 << 20)
         return (try? JSONValue.parse(Array(bytes.readableBytesView))) ?? [:]
+    }
+
+    /// Sets the fault proxy's mode of one node; returns its counts so far.
+    @discardableResult
+    func fault(_ node: Node, _ mode: JSONValue) async throws -> JSONValue {
+        guard let proxy = node.proxy else { throw CLIFailure("\(node.name) has no fault proxy") }
+        var request = HTTPClientRequest(url: "\(proxy.url)/__fault/mode")
+        request.method = .POST
+        request.body = .bytes(ByteBuffer(bytes: mode.serialized()))
+        let response = try await http.execute(request, timeout: .seconds(30))
+        return try JSONValue.parse(Array(try await response.body.collect(upTo: 1 << 16).readableBytesView))
     }
 
     /// A prediction through one node: HTTP status and the generation that answered.
