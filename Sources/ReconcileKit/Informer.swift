@@ -53,7 +53,7 @@ public final class Informer<Source: ListWatchSource, C: Clock>: Service, @unchec
     private var indexes: [String: [String: Set<String>]] = [:]
     private var handlers: [Handler] = []
     private var synced = false
-    private var syncWaiters: [CheckedContinuation<Void, Never>] = []
+    private var syncWaiters: [UUID: CheckedContinuation<Void, Never>] = [:]
 
     public init(source: Source, clock: C, resyncPeriod: Duration? = nil, retryDelay: Duration = .seconds(1), indexers: [String: Indexer] = [:]) {
         self.source = source
@@ -80,15 +80,21 @@ public final class Informer<Source: ListWatchSource, C: Clock>: Service, @unchec
     /// True once the first list is in the cache.
     public var hasSynced: Bool { lock.withLock { synced } }
 
-    /// Returns once the first list is in the cache.
+    /// Returns once the first list is in the cache, or when the task is cancelled (check
+    /// `hasSynced` then).
     public func waitUntilSynced() async {
-        await withCheckedContinuation { continuation in
-            let done = lock.withLock {
-                if synced { return true }
-                syncWaiters.append(continuation)
-                return false
+        let id = UUID()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let done = lock.withLock {
+                    if synced || Task.isCancelled { return true }
+                    syncWaiters[id] = continuation
+                    return false
+                }
+                if done { continuation.resume() }
             }
-            if done { continuation.resume() }
+        } onCancel: {
+            lock.withLock { syncWaiters.removeValue(forKey: id) }?.resume()
         }
     }
 
@@ -142,17 +148,17 @@ public final class Informer<Source: ListWatchSource, C: Clock>: Service, @unchec
 
     /// Replaces the cache with a fresh list, telling handlers what changed since the last one.
     private func replaceAll(_ listed: [Object]) {
-        let (changes, handlers, waiters): ([CacheChange<Object>], [Handler], [CheckedContinuation<Void, Never>]) = lock.withLock {
+        let (changes, handlers, waiters): ([CacheChange<Object>], [Handler], [UUID: CheckedContinuation<Void, Never>]) = lock.withLock {
             var fresh: [String: Object] = [:]
             for object in listed { fresh[source.key(of: object)] = object }
             var changes = fresh.map { key, object in CacheChange(key: key, old: objects[key], new: object) }
             changes += objects.filter { fresh[$0.key] == nil }.map { CacheChange(key: $0.key, old: $0.value, new: nil) }
             for change in changes { storeLocked(change) }
             synced = true
-            defer { syncWaiters = [] }
+            defer { syncWaiters = [:] }
             return (changes, self.handlers, syncWaiters)
         }
-        for waiter in waiters { waiter.resume() }
+        for waiter in waiters.values { waiter.resume() }
         for change in changes { for handler in handlers { handler(change) } }
     }
 

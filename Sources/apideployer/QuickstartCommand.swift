@@ -53,7 +53,8 @@ struct QuickstartCommand: AsyncParsableCommand {
         }
         services += runtime.services
         let job = QuickstartJob(
-            addresses: addresses, nodes: nodes, examples: examplesFolder, workFolder: root, limit: limit, keepServing: !exitWhenReady)
+            addresses: addresses, nodes: nodes, examples: examplesFolder, workFolder: root, limit: limit, keepServing: !exitWhenReady,
+            http: runtime.http)
         services.append(.init(service: job, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -16,6 +16,8 @@ struct QuickstartJob: Service {
     let workFolder: URL
     let limit: Duration
     let keepServing: Bool
+    /// The deployer's HTTP client (shut down by the runtime).
+    let http: HTTPClient
 
     func run() async throws {
         var nodeURLs: [String: String] = [:]
@@ -113,24 +115,17 @@ struct QuickstartJob: Service {
     }
 
     private func waitUntilReady(_ client: KubeClient, name: String) async throws -> String {
-        let path = APIPaths.object(.serviceDeployment, namespace: client.namespace, name: name)
-        let ready = WaitCondition.condition(type: "Ready", value: "True")
-        let deadline = ContinuousClock.now + limit
-        var last: JSONValue = [:]
-        while ContinuousClock.now < deadline {
-            last = try await client.send(.GET, path).checked()
-            if ready.isMet(by: last) {
-                return last["status"]?["conditions"]?.arrayValue?.first { $0["type"] == "Ready" }?["message"]?.stringValue ?? ""
+        let met = try await WaitCondition.condition(type: "Ready", value: "True").wait(kind: .serviceDeployment, name: name, client: client, limit: limit)
+        let object = try await client.send(.GET, APIPaths.object(.serviceDeployment, namespace: client.namespace, name: name)).checked()
+        let conditions = object["status"]?["conditions"]?.arrayValue ?? []
+        guard met else {
+            let described = conditions.map {
+                "\($0["type"]?.stringValue ?? "")=\($0["status"]?.stringValue ?? "") \($0["reason"]?.stringValue ?? ""): \($0["message"]?.stringValue ?? "")"
             }
-            try await Task.sleep(for: .milliseconds(250))
+            throw CLIError("servicedeployment/\(name) was not Ready within \(limit.components.seconds)s: \(described.joined(separator: "; "))")
         }
-        let conditions = (last["status"]?["conditions"]?.arrayValue ?? []).map {
-            "\($0["type"]?.stringValue ?? "")=\($0["status"]?.stringValue ?? "") \($0["reason"]?.stringValue ?? ""): \($0["message"]?.stringValue ?? "")"
-        }
-        throw CLIError("servicedeployment/\(name) was not Ready within \(timeoutText): \(conditions.joined(separator: "; "))")
+        return conditions.first { $0["type"] == "Ready" }?["message"]?.stringValue ?? ""
     }
-
-    private var timeoutText: String { "\(limit.components.seconds)s" }
 
     /// Sends the deployment's first test query (or a sample) to every node and prints the answers.
     private func query(_ deployment: JSONValue, nodeURLs: [String: String]) async throws {
@@ -138,8 +133,6 @@ struct QuickstartJob: Service {
         let testQuery = deployment["spec"]?["testQueries"]?.arrayValue?.first
         let endpoint = testQuery?["endpoint"]?.stringValue ?? "predict-churn"
         let body = testQuery?["query"] ?? ["features": ["tenure": 3, "plan": "basic", "monthly_charges": 70.5]]
-        let http = HTTPClient(eventLoopGroupProvider: .singleton)
-        defer { _ = http.shutdown() }
         for node in nodes {
             let url = "\(nodeURLs[node.name] ?? "")/public/api/v1/\(service)/\(endpoint)/predict"
             var request = HTTPClientRequest(url: url)

@@ -27,48 +27,12 @@ struct WaitCommand: AsyncParsableCommand {
         }
         let check = try WaitCondition(parsing: condition)
         let met = try await client.withClient { client in
-            try await waitUntil(check, kind: kind, name: name, client: client, limit: limit)
+            try await check.wait(kind: kind, name: name, client: client, limit: limit)
         }
         guard met else {
             throw CLIError("timed out waiting for the condition on \(kind.plural)/\(name)")
         }
         print("\(kind.singular).\(ResourceKind.group)/\(name) condition met")
-    }
-
-    private func waitUntil(_ check: WaitCondition, kind: ResourceKind, name: String, client: KubeClient, limit: Duration) async throws -> Bool {
-        let path = APIPaths.object(kind, namespace: client.namespace, name: name)
-        let current = try await client.send(.GET, path)
-        if current.status == 404 {
-            if case .deleted = check { return true }
-            throw current.error
-        }
-        let object = try current.checked()
-        if check.isMet(by: object) { return true }
-        if limit == .zero { return false }
-        let query = [
-            "fieldSelector": "metadata.name=\(name)", "resourceVersion": object["metadata"]?["resourceVersion"]?.stringValue ?? "0",
-            "allowWatchBookmarks": "true", "timeoutSeconds": String(Int(limit.components.seconds) + 1),
-        ]
-        return try await withThrowingTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                for try await event in client.watch(APIPaths.collection(kind, namespace: client.namespace), query: query, timeout: limit + .seconds(5)) {
-                    switch event["type"]?.stringValue {
-                    case "DELETED": if case .deleted = check { return true }
-                    case "ADDED", "MODIFIED": if let object = event["object"], check.isMet(by: object) { return true }
-                    case "ERROR": throw CLIError(event["object"]?["message"]?.stringValue ?? "watch failed")
-                    default: break
-                    }
-                }
-                return false
-            }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                return false
-            }
-            let result = try await group.next() ?? false
-            group.cancelAll()
-            return result
-        }
     }
 }
 
@@ -117,6 +81,46 @@ enum WaitCondition: Sendable {
             let observed = condition["observedGeneration"]?.intValue ?? object["status"]?["observedGeneration"]?.intValue
             if let observed, observed < generation { return false }
             return condition["status"]?.stringValue?.lowercased() == value.lowercased()
+        }
+    }
+}
+
+extension WaitCondition {
+    /// Whether the condition holds for the object within `limit` (watching, not polling).
+    func wait(kind: ResourceKind, name: String, client: KubeClient, limit: Duration) async throws -> Bool {
+        let check = self
+        let path = APIPaths.object(kind, namespace: client.namespace, name: name)
+        let current = try await client.send(.GET, path)
+        if current.status == 404 {
+            if case .deleted = check { return true }
+            throw current.error
+        }
+        let object = try current.checked()
+        if check.isMet(by: object) { return true }
+        if limit == .zero { return false }
+        let query = [
+            "fieldSelector": "metadata.name=\(name)", "resourceVersion": object["metadata"]?["resourceVersion"]?.stringValue ?? "0",
+            "allowWatchBookmarks": "true", "timeoutSeconds": String(Int(limit.components.seconds) + 1),
+        ]
+        return try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for try await event in client.watch(APIPaths.collection(kind, namespace: client.namespace), query: query, timeout: limit + .seconds(5)) {
+                    switch event["type"]?.stringValue {
+                    case "DELETED": if case .deleted = check { return true }
+                    case "ADDED", "MODIFIED": if let object = event["object"], check.isMet(by: object) { return true }
+                    case "ERROR": throw CLIError(event["object"]?["message"]?.stringValue ?? "watch failed")
+                    default: break
+                    }
+                }
+                return false
+            }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return false
+            }
+            let result = try await group.next() ?? false
+            group.cancelAll()
+            return result
         }
     }
 }

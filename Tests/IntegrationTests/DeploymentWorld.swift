@@ -31,7 +31,7 @@ final class DeploymentWorld: @unchecked Sendable {
 
     /// Starts the nodes and the deployer and pushes versions v1 and v2 of the example churn
     /// package once per service (the service name rewritten in its manifest).
-    static func start(nodes count: Int = 2, services: [String] = ["churn"], resyncPeriod: String = "5m", faultProxies: Bool = false)
+    private static func start(nodes count: Int = 2, services: [String] = ["churn"], resyncPeriod: String = "5m", faultProxies: Bool = false)
         async throws -> DeploymentWorld
     {
         let scratch = try Scratch()
@@ -80,6 +80,22 @@ final class DeploymentWorld: @unchecked Sendable {
         return world
     }
 
+    /// Runs `body` in a fresh world and stops every process of it afterwards, also on failure.
+    static func with<T>(
+        nodes count: Int = 2, services: [String] = ["churn"], resyncPeriod: String = "5m", faultProxies: Bool = false,
+        _ body: (DeploymentWorld) async throws -> T
+    ) async throws -> T {
+        let world = try await start(nodes: count, services: services, resyncPeriod: resyncPeriod, faultProxies: faultProxies)
+        do {
+            let result = try await body(world)
+            await world.stop()
+            return result
+        } catch {
+            await world.stop()
+            throw error
+        }
+    }
+
     private init(scratch: Scratch, server: ServerProcess, nodes: [Node], client: KubeClient, digests: [String: [String: String]]) {
         self.scratch = scratch
         self.server = server
@@ -93,11 +109,10 @@ final class DeploymentWorld: @unchecked Sendable {
         try? await client.shutdown()
         try? await http.shutdown()
         await server.stop()
+        // Proxies first: they are the nodes' clients, and a node's graceful shutdown waits for them.
         for node in nodes {
-            for process in [node.process] + (node.proxy.map { [$0.process] } ?? []) {
-                process.signal(SIGTERM)
-                _ = await process.finish()
-            }
+            if let proxy = node.proxy { _ = await proxy.process.terminate() }
+            _ = await node.process.terminate()
         }
         scratch.remove()
     }

@@ -114,6 +114,20 @@ final class ChildProcess: @unchecked Sendable {
 
     func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
 
+    /// SIGTERM, then waits; a process still running after 30 s is reported and killed, so a
+    /// shutdown that hangs shows up instead of holding the whole test run.
+    func terminate() async -> CommandResult {
+        signal(SIGTERM)
+        let watchdog = Task { [self] in
+            try await Task.sleep(for: .seconds(30))
+            print("ChildProcess: \(process.executableURL?.lastPathComponent ?? "?") still running 30 s after SIGTERM; killing it")
+            signal(SIGKILL)
+        }
+        let result = await finish()
+        watchdog.cancel()
+        return result
+    }
+
     /// Waits until standard output is closed (the reader saw end of file).
     private func waitForClose() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

@@ -40,10 +40,9 @@ final class ServerProcess: @unchecked Sendable {
         try KubeClient(kubeconfig: try KubeconfigLoader.load(path: kubeconfigPath))
     }
 
-    /// Stops with SIGTERM and waits.
+    /// Stops with SIGTERM and waits (see `ChildProcess.terminate`).
     func stop() async {
-        child.signal(SIGTERM)
-        _ = await child.finish()
+        _ = await child.terminate()
     }
 
     /// Kills with SIGKILL and waits.

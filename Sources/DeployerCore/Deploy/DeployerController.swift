@@ -92,7 +92,11 @@ public struct DeployerController<C: Clock>: Service where C.Duration == Duration
                 group.addTask { try await informer.run() }
             }
             group.addTask {
-                for informer in [deployments, infrastructures, services, secrets] { await informer.waitUntilSynced() }
+                // Shutdown may come before the first lists: then the controllers never start.
+                try? await cancelWhenGracefulShutdown {
+                    for informer in [deployments, infrastructures, services, secrets] { await informer.waitUntilSynced() }
+                }
+                guard [deployments, infrastructures, services, secrets].allSatisfy(\.hasSynced), !Task.isCancelled else { return }
                 try await withThrowingTaskGroup(of: Void.self) { controllers in
                     controllers.addTask { try await deploymentController.run() }
                     controllers.addTask { try await infrastructureController.run() }

@@ -15,12 +15,8 @@ struct DeploymentContext: Sendable {
     static func resolve(
         _ spec: ServiceDeployment.Spec, namespace: String, store: any ResourceStore, drivers: [String: any InfrastructureDriver]
     ) async throws -> DeploymentContext {
-        let service: PublishedService = try await read(.publishedService, namespace, spec.service, store: store) {
-            Stall(reason: "ServiceNotFound", message: "published service \"\(spec.service)\" does not exist")
-        }
-        let infrastructure: Infrastructure = try await read(.infrastructure, namespace, spec.infrastructure, store: store) {
-            Stall(reason: "InfrastructureNotFound", message: "infrastructure \"\(spec.infrastructure)\" does not exist")
-        }
+        guard let service = try await store.decoded(PublishedService.self, at: ObjectKey(.publishedService, namespace: namespace, name: spec.service))
+        else { throw Stall(reason: "ServiceNotFound", message: "published service \"\(spec.service)\" does not exist") }
         var packages: [String: PackageReference] = [:]
         for wanted in spec.desiredVersions {
             guard let version = service.spec.versions.first(where: { $0.version == wanted.version }) else {
@@ -28,14 +24,36 @@ struct DeploymentContext: Sendable {
             }
             packages[wanted.version] = PackageReference(sha256: version.package.sha256, url: version.package.url)
         }
+        return try await resolve(spec, namespace: namespace, packages: packages, store: store, drivers: drivers)
+    }
+
+    /// What removal needs: the infrastructure, its secrets and driver (the service may be gone).
+    static func resolveForRemoval(
+        _ spec: ServiceDeployment.Spec, namespace: String, store: any ResourceStore, drivers: [String: any InfrastructureDriver]
+    ) async throws -> DeploymentContext {
+        try await resolve(spec, namespace: namespace, packages: [:], store: store, drivers: drivers)
+    }
+
+    private static func resolve(
+        _ spec: ServiceDeployment.Spec, namespace: String, packages: [String: PackageReference], store: any ResourceStore,
+        drivers: [String: any InfrastructureDriver]
+    ) async throws -> DeploymentContext {
+        guard let infrastructure = try await store.decoded(
+            Infrastructure.self, at: ObjectKey(.infrastructure, namespace: namespace, name: spec.infrastructure))
+        else { throw Stall(reason: "InfrastructureNotFound", message: "infrastructure \"\(spec.infrastructure)\" does not exist") }
+        let driver = try driver(for: infrastructure.spec, in: drivers)
         let resolved = try await resolveSecrets(infrastructure, namespace: namespace, store: store)
-        guard let driver = drivers[infrastructure.spec.target.typeName] else {
+        return DeploymentContext(
+            infrastructure: resolved, driver: driver, packages: packages, hooks: Hooks.merged(infrastructure.spec.hooks, spec.hooks))
+    }
+
+    /// The driver of the infrastructure's type; none is a `Stall`.
+    static func driver(for spec: Infrastructure.Spec, in drivers: [String: any InfrastructureDriver]) throws -> any InfrastructureDriver {
+        guard let driver = drivers[spec.target.typeName] else {
             throw Stall(
-                reason: "UnsupportedInfrastructure",
-                message: "this controller has no driver for \(infrastructure.spec.target.typeName) infrastructures yet")
+                reason: "UnsupportedInfrastructure", message: "this controller has no driver for \(spec.target.typeName) infrastructures yet")
         }
-        let hooks = Hooks.merged(infrastructure.spec.hooks, spec.hooks)
-        return DeploymentContext(infrastructure: resolved, driver: driver, packages: packages, hooks: hooks)
+        return driver
     }
 
     /// The infrastructure with the values of the secrets its target block names.
@@ -52,23 +70,13 @@ struct DeploymentContext: Sendable {
 
     /// One key of a Secret; a missing secret or key is a `Stall`.
     static func secretValue(_ reference: SecretKeyRef, namespace: String, store: any ResourceStore) async throws -> String {
-        let secret: Secret = try await read(.secret, namespace, reference.name, store: store) {
-            Stall(reason: "SecretNotFound", message: "secret \"\(reference.name)\" does not exist")
+        guard let secret = try await store.decoded(Secret.self, at: ObjectKey(.secret, namespace: namespace, name: reference.name)) else {
+            throw Stall(reason: "SecretNotFound", message: "secret \"\(reference.name)\" does not exist")
         }
         guard let encoded = secret.data?[reference.key], let bytes = Base64.decode(encoded) else {
             throw Stall(reason: "SecretNotFound", message: "secret \"\(reference.name)\" has no key \"\(reference.key)\"")
         }
         return String(decoding: bytes, as: UTF8.self)
-    }
-
-    private static func read<T: Decodable>(
-        _ kind: ResourceKind, _ namespace: String, _ name: String, store: any ResourceStore, missing: () -> Stall
-    ) async throws -> T {
-        do {
-            return try await store.get(ObjectKey(kind, namespace: namespace, name: name)).document.decode(T.self)
-        } catch let error as APIError where error.code == 404 {
-            throw missing()
-        }
     }
 }
 

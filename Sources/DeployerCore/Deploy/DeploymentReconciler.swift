@@ -30,53 +30,16 @@ public struct DeploymentReconciler<C: Clock>: Reconciler where C.Duration == Dur
     }
 
     public func reconcile(_ key: String, attempt: ReconcileAttempt) async throws -> ReconcileResult {
-        let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
-        guard parts.count == 2 else { return .done }
-        let objectKey = ObjectKey(.serviceDeployment, namespace: parts[0], name: parts[1])
-        let deployment: ServiceDeployment
-        do {
-            deployment = try await store.get(objectKey).document.decode(ServiceDeployment.self)
-        } catch let error as APIError where error.code == 404 {
-            return .done
-        }
+        guard let objectKey = ObjectKey(.serviceDeployment, queueKey: key),
+            let deployment = try await store.decoded(ServiceDeployment.self, at: objectKey)
+        else { return .done }
         var rollout = DeploymentRollout(reconciler: self, key: objectKey, deployment: deployment)
         if deployment.metadata.deletionTimestamp != nil {
             return try await rollout.remove()
         }
         if !(deployment.metadata.finalizers ?? []).contains(ControllerNames.finalizer) {
-            try await addFinalizer(objectKey)
+            try await store.setFinalizer(ControllerNames.finalizer, present: true, on: objectKey)
         }
         return try await rollout.deploy()
-    }
-
-    private func addFinalizer(_ key: ObjectKey) async throws {
-        _ = try await store.modify(key, subresource: .main, createIfMissing: false, dryRun: false) { current in
-            guard var document = current else { throw APIError.notFound(key.kind, key.name) }
-            let finalizers = document["metadata"]?["finalizers"]?.arrayValue ?? []
-            if !finalizers.contains(.string(ControllerNames.finalizer)) {
-                document["metadata"]?["finalizers"] = .array(finalizers + [.string(ControllerNames.finalizer)])
-            }
-            return document
-        }
-    }
-
-    /// Writes `status` to the deployment's `/status`.
-    func save(_ status: ServiceDeployment.Status, to key: ObjectKey) async throws {
-        let encoded = try JSONValue(encoding: status)
-        _ = try await store.modify(key, subresource: .status, createIfMissing: false, dryRun: false) { current in
-            guard var document = current else { throw APIError.notFound(key.kind, key.name) }
-            document["status"] = encoded
-            return document
-        }
-    }
-
-    /// Removes the finalizer, which lets the store delete the object.
-    func removeFinalizer(_ key: ObjectKey) async throws {
-        _ = try await store.modify(key, subresource: .main, createIfMissing: false, dryRun: false) { current in
-            guard var document = current else { throw APIError.notFound(key.kind, key.name) }
-            let finalizers = document["metadata"]?["finalizers"]?.arrayValue ?? []
-            document["metadata"]?["finalizers"] = .array(finalizers.filter { $0 != .string(ControllerNames.finalizer) })
-            return document
-        }
     }
 }

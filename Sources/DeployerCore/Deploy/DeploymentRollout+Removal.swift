@@ -13,7 +13,7 @@ extension DeploymentRollout {
             // Without its infrastructure there is nothing left to remove the service from.
             editor.set(.progressing(reason: "Deleting", message: "\(stall.message); nothing to remove"))
             try await save()
-            try await reconciler.removeFinalizer(key)
+            try await reconciler.store.setFinalizer(ControllerNames.finalizer, present: false, on: key)
             return .done
         }
         if let last = editor.lastRollout, last.trigger == "Delete", last.retry == retry {
@@ -41,7 +41,7 @@ extension DeploymentRollout {
         }
         editor.finish(Outcome.succeeded)
         try await save()
-        try await reconciler.removeFinalizer(key)
+        try await reconciler.store.setFinalizer(ControllerNames.finalizer, present: false, on: key)
         return .done
     }
 
@@ -57,26 +57,5 @@ extension DeploymentRollout {
         let removals = Dictionary(uniqueKeysWithValues: observations.filter { $0.service != nil }.map { ($0.name, [TargetChange.deleteService]) })
         if let failure = await applyEverywhere(removals, context).first { throw failure.error }
         editor.log("removed \(spec.service) from \(removals.keys.sorted().joined(separator: ", "))")
-    }
-}
-
-extension DeploymentContext {
-    /// What removal needs: the infrastructure and its secrets (the service may be gone already).
-    static func resolveForRemoval(
-        _ spec: ServiceDeployment.Spec, namespace: String, store: any ResourceStore, drivers: [String: any InfrastructureDriver]
-    ) async throws -> DeploymentContext {
-        let infrastructure: Infrastructure
-        do {
-            infrastructure = try await store.get(ObjectKey(.infrastructure, namespace: namespace, name: spec.infrastructure)).document
-                .decode(Infrastructure.self)
-        } catch let error as APIError where error.code == 404 {
-            throw Stall(reason: "InfrastructureNotFound", message: "infrastructure \"\(spec.infrastructure)\" does not exist")
-        }
-        let resolved = try await resolveSecrets(infrastructure, namespace: namespace, store: store)
-        guard let driver = drivers[infrastructure.spec.target.typeName] else {
-            throw Stall(reason: "UnsupportedInfrastructure", message: "no driver for \(infrastructure.spec.target.typeName)")
-        }
-        return DeploymentContext(
-            infrastructure: resolved, driver: driver, packages: [:], hooks: Hooks.merged(infrastructure.spec.hooks, spec.hooks))
     }
 }

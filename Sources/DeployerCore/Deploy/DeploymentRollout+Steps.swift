@@ -13,7 +13,7 @@ extension DeploymentRollout {
                 secret: { [store = reconciler.store, namespace = key.namespace] reference in
                     try await DeploymentContext.secretValue(reference, namespace: namespace, store: store)
                 },
-                testQueries: { [self] queries in await self.firstFailure(of: queries, forcing: false, context) })
+                testQueries: { [self] queries in try await self.firstFailure(of: queries, forcing: false, context) })
             editor.record(name: hook.name, phase: phase.rawValue, outcome: outcome)
             try await save()
             if case .failed(let message) = outcome, hook.failurePolicy == .fail {
@@ -48,7 +48,7 @@ extension DeploymentRollout {
         guard !(spec.testQueries ?? []).isEmpty, !editor.hasResult(name: RolloutStep.stagedTests, phase: RolloutStep.phase) else { return }
         editor.set(.progressing(reason: "Testing", message: "sending test queries to \(desired.mapping.versions.joined(separator: ", ")) before activation"))
         try await save()
-        if let failure = await firstFailure(of: spec.testQueries ?? [], forcing: true, context) {
+        if let failure = try await firstFailure(of: spec.testQueries ?? [], forcing: true, context) {
             editor.record(name: RolloutStep.stagedTests, phase: RolloutStep.phase, outcome: .failed(failure))
             await removeStaged(context)
             throw Stall(reason: "TestQueryFailed", message: failure)
@@ -102,7 +102,7 @@ extension DeploymentRollout {
     mutating func verify(_ observations: [TargetObservation], _ context: DeploymentContext) async throws {
         guard !editor.hasResult(name: RolloutStep.verification, phase: RolloutStep.phase) else { return }
         let forcing = desired.mapping.entries.count > 1
-        if let failure = await firstFailure(of: spec.testQueries ?? [], forcing: forcing, context) {
+        if let failure = try await firstFailure(of: spec.testQueries ?? [], forcing: forcing, context) {
             editor.record(name: RolloutStep.verification, phase: RolloutStep.phase, outcome: .failed(failure))
             if let previous = previousMapping {
                 let restores = Dictionary(uniqueKeysWithValues: observations.map { ($0.name, [TargetChange.setMapping(previous)]) })
@@ -125,18 +125,13 @@ extension DeploymentRollout {
     /// staging or a failed staged test left behind.
     func removeStaged(_ context: DeploymentContext) async {
         let observations = await context.driver.observe(service: spec.service, on: context.infrastructure)
-        var removals: [String: [TargetChange]] = [:]
-        for target in observations {
-            guard let service = target.service else { continue }
-            let mapped = Set(service.mapping?.versions ?? [])
-            let unused = service.generations.subtracting(mapped).sorted()
-            if !unused.isEmpty { removals[target.name] = unused.map { .removeGeneration($0) } }
-        }
-        _ = await applyEverywhere(removals, context)
+        _ = await applyEverywhere(RolloutPlanner.unusedGenerations(keeping: [], observations), context)
     }
 
-    /// The first failing test query, on any target, as a message; nil when all pass.
-    func firstFailure(of queries: [TestQuery], forcing: Bool, _ context: DeploymentContext) async -> String? {
+    /// The first test query the deployed service answers wrongly (4xx, or not what `expect`
+    /// says), as a message; nil when all pass. A target that does not answer, or answers 5xx,
+    /// proves nothing about the version: that throws, and the rollout retries with backoff.
+    func firstFailure(of queries: [TestQuery], forcing: Bool, _ context: DeploymentContext) async throws -> String? {
         guard !queries.isEmpty else { return nil }
         let versions: [String?] = forcing ? desired.mapping.versions : [nil]
         for target in context.targetNames {
@@ -145,17 +140,14 @@ extension DeploymentRollout {
                     var body = query.query
                     if let version { body["dispatch"] = ["forcedGeneration": .string(version)] }
                     let label = "test query to \(query.endpoint) on \(target)" + (version.map { " (\($0))" } ?? "")
-                    do {
-                        let answer = try await context.driver.query(
-                            service: spec.service, endpoint: query.endpoint, body: body, target: target, on: context.infrastructure)
-                        guard (200..<300).contains(answer.status) else {
-                            return "\(label): HTTP \(answer.status) \(answer.body["message"]?.stringValue ?? "")"
-                        }
-                        if let expect = query.expect, !TestQueryMatch.matches(expect, answer.body) {
-                            return "\(label): expected \(String(decoding: expect.serialized(), as: UTF8.self)), got \(String(decoding: answer.body.serialized(), as: UTF8.self).prefix(300))"
-                        }
-                    } catch {
-                        return "\(label): \(error)"
+                    let answer = try await context.driver.query(
+                        service: spec.service, endpoint: query.endpoint, body: body, target: target, on: context.infrastructure)
+                    guard answer.status < 500 else { throw DriverError("\(label): HTTP \(answer.status); retrying") }
+                    guard (200..<300).contains(answer.status) else {
+                        return "\(label): HTTP \(answer.status) \(answer.body["message"]?.stringValue ?? "")"
+                    }
+                    if let expect = query.expect, !TestQueryMatch.matches(expect, answer.body) {
+                        return "\(label): expected \(String(decoding: expect.serialized(), as: UTF8.self)), got \(String(decoding: answer.body.serialized(), as: UTF8.self).prefix(300))"
                     }
                 }
             }

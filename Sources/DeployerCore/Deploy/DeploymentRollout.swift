@@ -30,7 +30,7 @@ struct DeploymentRollout<C: Clock> where C.Duration == Duration {
 
     mutating func save() async throws {
         guard editor.status != deployment.status else { return }
-        try await reconciler.save(editor.status, to: key)
+        try await reconciler.store.writeStatus(editor.status, to: key)
     }
 
     /// Brings the targets to the spec, or keeps them there.
@@ -164,9 +164,7 @@ struct DeploymentRollout<C: Clock> where C.Duration == Duration {
         return .requeue(after: resyncPeriod(context))
     }
 
-    func resyncPeriod(_ context: DeploymentContext) -> Duration {
-        Duration(kubernetesString: context.infrastructure.spec.resyncPeriod) ?? .seconds(300)
-    }
+    func resyncPeriod(_ context: DeploymentContext) -> Duration { context.infrastructure.spec.resyncDuration }
 
     func targets(_ observations: [TargetObservation]) -> [ServiceDeployment.Target] {
         let desired = self.desired

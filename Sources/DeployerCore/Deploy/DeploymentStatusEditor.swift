@@ -39,11 +39,9 @@ struct DeploymentStatusEditor {
     mutating func set(_ state: DeploymentState) {
         status.observedGeneration = generation
         var conditions = status.conditions ?? []
+        let (generation, now) = (self.generation, self.now)
         func condition(_ type: String, _ value: Bool, _ reason: String, _ message: String = "") {
-            conditions.set(
-                Condition(
-                    type: type, status: value ? .true : .false, reason: reason, message: message, observedGeneration: generation,
-                    lastTransitionTime: now))
+            conditions.set(type, value, reason: reason, message: message, generation: generation, at: now)
         }
         switch state {
         case .progressing(let reason, let message):

@@ -17,32 +17,21 @@ public struct InfrastructureReconciler: Reconciler {
     }
 
     public func reconcile(_ key: String, attempt: ReconcileAttempt) async throws -> ReconcileResult {
-        let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
-        guard parts.count == 2 else { return .done }
-        let objectKey = ObjectKey(.infrastructure, namespace: parts[0], name: parts[1])
-        let infrastructure: Infrastructure
-        do {
-            infrastructure = try await store.get(objectKey).document.decode(Infrastructure.self)
-        } catch let error as APIError where error.code == 404 {
-            return .done
-        }
+        guard let objectKey = ObjectKey(.infrastructure, queueKey: key),
+            let infrastructure = try await store.decoded(Infrastructure.self, at: objectKey)
+        else { return .done }
         let generation = infrastructure.metadata.generation ?? 1
         let timestamp = WriteRules.timestamp(now())
         var conditions = infrastructure.status?.conditions ?? []
         func set(_ type: String, _ value: Bool, _ reason: String, _ message: String = "") {
-            conditions.set(
-                Condition(
-                    type: type, status: value ? .true : .false, reason: reason, message: message, observedGeneration: generation,
-                    lastTransitionTime: timestamp))
+            conditions.set(type, value, reason: reason, message: message, generation: generation, at: timestamp)
         }
         var targets: [Infrastructure.TargetHealth] = []
-        let period = Duration(kubernetesString: infrastructure.spec.resyncPeriod) ?? .seconds(300)
+        let period = infrastructure.spec.resyncDuration
         let result: ReconcileResult
         do {
-            guard let driver = drivers[infrastructure.spec.target.typeName] else {
-                throw Stall(reason: "UnsupportedInfrastructure", message: "this controller has no driver for \(infrastructure.spec.target.typeName) yet")
-            }
-            let resolved = try await DeploymentContext.resolveSecrets(infrastructure, namespace: parts[0], store: store)
+            let driver = try DeploymentContext.driver(for: infrastructure.spec, in: drivers)
+            let resolved = try await DeploymentContext.resolveSecrets(infrastructure, namespace: objectKey.namespace, store: store)
             let probes = await driver.probe(resolved)
             targets = probes.map { .init(name: $0.name, url: $0.url, healthy: $0.healthy, message: $0.message, lastProbeTime: timestamp) }
             let unhealthy = probes.filter { !$0.healthy }
@@ -51,7 +40,8 @@ public struct InfrastructureReconciler: Reconciler {
                 set(Condition.Kind.degraded, false, "TargetsHealthy")
             } else {
                 let message = unhealthy.map { "\($0.name): \($0.message)" }.joined(separator: "; ")
-                set(Condition.Kind.ready, unhealthy.count < probes.count, unhealthy.count < probes.count ? "SomeTargetsUnhealthy" : "NoTargetHealthy", message)
+                let someHealthy = unhealthy.count < probes.count
+                set(Condition.Kind.ready, someHealthy, someHealthy ? "SomeTargetsUnhealthy" : "NoTargetHealthy", message)
                 set(Condition.Kind.degraded, true, "TargetsUnhealthy", message)
             }
             set(Condition.Kind.stalled, false, "Probed")
@@ -63,14 +53,7 @@ public struct InfrastructureReconciler: Reconciler {
             result = .done
         }
         let status = Infrastructure.Status(observedGeneration: generation, conditions: conditions, targets: targets)
-        if status != infrastructure.status {
-            let encoded = try JSONValue(encoding: status)
-            _ = try await store.modify(objectKey, subresource: .status, createIfMissing: false, dryRun: false) { current in
-                guard var document = current else { throw APIError.notFound(.infrastructure, parts[1]) }
-                document["status"] = encoded
-                return document
-            }
-        }
+        if status != infrastructure.status { try await store.writeStatus(status, to: objectKey) }
         return result
     }
 }

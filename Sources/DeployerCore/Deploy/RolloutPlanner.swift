@@ -37,15 +37,15 @@ public enum RolloutPlanner {
         if !staging.isEmpty { return .stage(staging) }
         let switching = observations.filter { !$0.serves(desired) }.map(\.name)
         if !switching.isEmpty { return .activate(switching) }
-        return .converged(cleanup: unusedGenerations(desired, observations))
+        return .converged(cleanup: unusedGenerations(keeping: desired.mapping.versions, observations))
     }
 
-    /// Removals of generations a target holds that are neither desired nor mapped.
-    public static func unusedGenerations(_ desired: DesiredServing, _ observations: [TargetObservation]) -> [String: [TargetChange]] {
+    /// Removals of generations a target holds that are neither in `kept` nor mapped.
+    public static func unusedGenerations(keeping kept: [String], _ observations: [TargetObservation]) -> [String: [TargetChange]] {
         var removals: [String: [TargetChange]] = [:]
         for target in observations {
             guard let service = target.service else { continue }
-            let kept = Set(desired.mapping.versions).union(service.mapping?.versions ?? [])
+            let kept = Set(kept).union(service.mapping?.versions ?? [])
             let unused = service.generations.subtracting(kept).sorted()
             if !unused.isEmpty { removals[target.name] = unused.map { .removeGeneration($0) } }
         }

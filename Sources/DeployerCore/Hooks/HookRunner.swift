@@ -48,10 +48,11 @@ public struct HookRunner<C: Clock>: Sendable where C.Duration == Duration {
     }
 
     /// Runs one hook. `secret` resolves the webhook signing key; `testQueries` sends test
-    /// queries and returns the first failure. Throws `HookLimiter.Busy` when no slot freed.
+    /// queries and returns the first failure (throwing when a target could not tell). Throws
+    /// `HookLimiter.Busy` when no slot freed.
     public func run(
         _ hook: Hook, transition: HookTransition, secret: @Sendable (SecretKeyRef) async throws -> String,
-        testQueries: @Sendable ([TestQuery]) async -> String?
+        testQueries: @Sendable ([TestQuery]) async throws -> String?
     ) async throws -> HookOutcome {
         try await limiter.withSlot {
             if let exec = hook.exec {
@@ -68,7 +69,7 @@ public struct HookRunner<C: Clock>: Sendable where C.Duration == Duration {
                 }
             }
             if let queries = hook.testQueries {
-                if let failure = await testQueries(queries) { return .failed(failure) }
+                if let failure = try await testQueries(queries) { return .failed(failure) }
                 return .succeeded("\(queries.count) test queries passed")
             }
             return .failed("the hook has no exec, http or testQueries")

@@ -55,24 +55,37 @@ struct NodeConnection: Sendable {
         try await send(HTTPClientRequest(url: baseURL + "/isAlive/"), timeout: timeout)
     }
 
+    /// Attempts per call: a reset or a 5xx is retried at once, a few times, before the call
+    /// fails (every admin call the driver makes may safely be repeated).
+    static let attempts = 3
+
     private func send(_ request: HTTPClientRequest, timeout: TimeAmount) async throws -> Answer {
+        for _ in 1..<Self.attempts {
+            if case .success(let answer) = try await sendOnce(request, timeout: timeout) { return answer }
+        }
+        return try await sendOnce(request, timeout: timeout).get()
+    }
+
+    /// One attempt: a failure that another attempt may cure (no answer, 5xx) comes back as a
+    /// `.failure`; a refused key throws at once.
+    private func sendOnce(_ request: HTTPClientRequest, timeout: TimeAmount) async throws -> Result<Answer, DriverError> {
         let response: HTTPClientResponse
         let bytes: ByteBuffer
         do {
             response = try await http.execute(request, timeout: timeout)
             bytes = try await response.body.collect(upTo: 8 * 1024 * 1024)
         } catch {
-            throw DriverError("\(name) did not answer: \(Self.describe(error))")
+            return .failure(DriverError("\(name) did not answer: \(Self.describe(error))"))
         }
         let status = Int(response.status.code)
         let body = (try? JSONValue.parse(Array(bytes.readableBytesView))) ?? [:]
         if status >= 500 {
-            throw DriverError("\(name) answered HTTP \(status): \(body["message"]?.stringValue ?? "")")
+            return .failure(DriverError("\(name) answered HTTP \(status): \(body["message"]?.stringValue ?? "")"))
         }
         if status == 401 || status == 403 {
             throw DriverError("\(name) refused the admin key (HTTP \(status))")
         }
-        return Answer(status: status, body: body)
+        return .success(Answer(status: status, body: body))
     }
 
     /// A short description of a transport error (no URLs with credentials; keys are in headers only).

@@ -125,7 +125,7 @@ public struct StaticDriver: InfrastructureDriver {
         return ServingMapping(
             strategy: strategy,
             entries: entries.map { entry in
-                let proba = entry["proba"]?.doubleNumber ?? 0
+                let proba = entry["proba"]?.doubleValue ?? 0
                 return .init(version: entry["generation"]?.stringValue ?? "", weight: Int((proba * 100).rounded()))
             })
     }
@@ -144,16 +144,5 @@ public struct StaticDriver: InfrastructureDriver {
             "floor": .int(Int64(tuning.floor ?? 1)), "ceil": .int(Int64(tuning.ceil ?? 8)), "cruise": .int(Int64(tuning.cruise ?? 2)),
             "queue": .int(Int64(tuning.queue ?? 64)), "timeoutMs": .int(Int64(tuning.timeoutMs ?? 10_000)),
         ]
-    }
-}
-
-extension JSONValue {
-    /// The value as a number, whether it was written as an integer or not.
-    var doubleNumber: Double? {
-        switch self {
-        case .int(let value): Double(value)
-        case .double(let value): value
-        default: nil
-        }
     }
 }

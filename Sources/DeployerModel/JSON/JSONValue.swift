@@ -38,6 +38,15 @@ public enum JSONValue: Sendable, Hashable {
         }
     }
 
+    /// A number, whether written as an integer or not.
+    public var doubleValue: Double? {
+        switch self {
+        case .int(let number): return Double(number)
+        case .double(let number): return number
+        default: return nil
+        }
+    }
+
     /// The Boolean, or nil.
     public var boolValue: Bool? {
         if case .bool(let flag) = self { return flag }

@@ -61,6 +61,12 @@ extension [Condition] {
         }
     }
 
+    /// Sets a True/False condition observed at `generation` (keeping its transition time when
+    /// the status did not change).
+    public mutating func set(_ type: String, _ value: Bool, reason: String, message: String = "", generation: Int64, at time: String) {
+        set(Condition(type: type, status: value ? .true : .false, reason: reason, message: message, observedGeneration: generation, lastTransitionTime: time))
+    }
+
     /// The condition of the given type.
     public subscript(type type: String) -> Condition? { first { $0.type == type } }
 }

@@ -9,6 +9,8 @@ Prints "fault proxy on http://127.0.0.1:PORT" once it listens. Control (not forw
 Faults are drawn from a seeded generator so a failing run can be replayed.
 """
 import http.client
+import os
+import signal
 import http.server
 import json
 import random
@@ -96,6 +98,9 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
 
 
+# The test runner may start children with SIGTERM blocked or ignored; stop on it explicitly.
+signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM])
 server = Server(("127.0.0.1", 0), Handler)
 print(f"fault proxy on http://127.0.0.1:{server.server_address[1]}", flush=True)
 server.serve_forever()

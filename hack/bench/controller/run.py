@@ -14,6 +14,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from processes import start_printing_url, stop  # noqa: E402
 import zipfile
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
@@ -33,21 +36,8 @@ def package(service):
     return data, hashlib.sha256(data).hexdigest()
 
 
-def start_printing_url(command, marker):
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    for line in process.stdout:
-        if marker in line:
-            return process, line.split(marker, 1)[1].split()[0]
-    raise SystemExit(f"{command} exited before listening")
 
 
-def stop(process):
-    process.terminate()
-    try:
-        process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def start_nodes(apideployer, work, label):
@@ -57,7 +47,7 @@ def start_nodes(apideployer, work, label):
         subprocess.run([apideployer, "node", "init", directory], check=True, capture_output=True)
         key = subprocess.run([os.path.join(directory, "bin", "apinode-admin"), "admin-key-create"], check=True,
                              capture_output=True, text=True).stdout.strip()
-        process, url = start_printing_url([apideployer, "node", "serve", "--data-dir", directory, "--port", "0"], "apinode: serving on ")
+        process, url = start_printing_url([apideployer, "node", "serve", "--data-dir", directory, "--port", "0"], "apinode: serving on ", quiet=True)
         nodes.append({"name": f"node-{index}", "url": url, "key": key, "process": process})
     return nodes
 
@@ -145,7 +135,7 @@ def main(apideployer, work, count, idle_seconds):
 
     nodes = start_nodes(apideployer, work, "controller")
     data = os.path.join(work, "deployer")
-    loader, _ = start_printing_url([apideployer, "serve", "--data-dir", data, "--port", "0", "--no-controller"], "apideployer: serving on ")
+    loader, _ = start_printing_url([apideployer, "serve", "--data-dir", data, "--port", "0", "--no-controller"], "apideployer: serving on ", quiet=True)
     deployer = Deployer(os.path.join(data, "kubeconfig"))
     keys = {node["name"]: node["key"] for node in nodes}
     deployer.create("secrets", {"apiVersion": "apideployer.dev/v1alpha1", "kind": "Secret", "metadata": {"name": "keys"}, "stringData": keys})
@@ -167,7 +157,7 @@ def main(apideployer, work, count, idle_seconds):
     stop(loader)
 
     started = time.monotonic()
-    controller, _ = start_printing_url([apideployer, "serve", "--data-dir", data, "--port", "0"], "apideployer: serving on ")
+    controller, _ = start_printing_url([apideployer, "serve", "--data-dir", data, "--port", "0"], "apideployer: serving on ", quiet=True)
     deployer = Deployer(os.path.join(data, "kubeconfig"))
     while ready_count(deployer) < count:
         if time.monotonic() - started > 3600:

@@ -12,6 +12,9 @@ import sys
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from processes import start_printing_url, stop  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONNECTIONS = 32
 THREADS = 2
@@ -45,22 +48,8 @@ def wait_until_up(url, process, limit=180):
     raise SystemExit(f"{url} did not come up within {limit} s")
 
 
-def start_printing_url(command, marker):
-    """Starts a server that prints `marker URL` once it listens (port 0)."""
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    for line in process.stdout:
-        if marker in line:
-            return process, line.split(marker, 1)[1].split()[0]
-    raise SystemExit(f"{command[0]} exited before listening")
 
 
-def stop(process):
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def seconds(text):
