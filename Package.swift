@@ -131,7 +131,7 @@ let package = Package(
         .executableTarget(
             name: "apideployer",
             dependencies: [
-                "DeployerModel", "DeployerCore", "DeployerStores", "DeployerServer", "DeployerDrivers", "CloudHTTP", "APINode",
+                "DeployerModel", "DeployerCore", "DeployerStores", "DeployerServer", "DeployerDrivers", "CloudHTTP", "APINode", "ReconcileKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

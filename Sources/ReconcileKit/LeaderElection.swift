@@ -1,4 +1,5 @@
 import Foundation
+import ServiceLifecycle
 
 /// A leader-election lease (the fields of `coordination.k8s.io/v1` Lease that election uses).
 public struct LeaseRecord: Sendable, Equatable {
@@ -72,11 +73,11 @@ struct LeaseDecider<Instant: InstantProtocol> where Instant.Duration == Duration
     }
 }
 
-/// Runs work only while holding the lease: tries to acquire every `retryPeriod`; once leader,
-/// runs `leading` while renewing every `retryPeriod`; if no renewal succeeds within
-/// `renewDeadline` it cancels the work and throws `LeaderElectionLost` (the process should exit,
-/// as controller-runtime's does). When the work ends normally the lease is released (empty
-/// holder, 1 s duration) so another candidate takes over at once.
+/// Runs work only while holding the lease: tries to acquire every `retryPeriod` (a graceful
+/// shutdown meanwhile ends the wait, and the work never starts); once leader, runs `leading`
+/// while renewing every `retryPeriod`; if no renewal succeeds within `renewDeadline` it cancels
+/// the work and throws `LeaderElectionLost` (the process should exit, as controller-runtime's
+/// does). When the work ends normally the lease is released so another candidate takes over at once.
 public struct LeaderElector<C: Clock>: Sendable where C.Duration == Duration {
     public let identity: String
     let lock: any LeaseLock
@@ -100,9 +101,12 @@ public struct LeaderElector<C: Clock>: Sendable where C.Duration == Duration {
     }
 
     public func run(leading: @escaping @Sendable () async throws -> Void) async throws {
-        var decider = LeaseDecider<C.Instant>(identity: identity, leaseDuration: leaseDuration)
-        while try await !attempt(&decider) { try await clock.sleep(for: retryPeriod) }
-        let acquired = decider
+        let acquired: LeaseDecider<C.Instant>
+        do {
+            acquired = try await cancelWhenGracefulShutdown { try await acquire() }
+        } catch is CancellationError {
+            return
+        }
         try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask {
                 try await leading()
@@ -113,7 +117,7 @@ public struct LeaderElector<C: Clock>: Sendable where C.Duration == Duration {
                 var lastRenewal = clock.now
                 while true {
                     try await clock.sleep(for: retryPeriod)
-                    if (try? await attempt(&decider)) == true {
+                    if await attempt(&decider) {
                         lastRenewal = clock.now
                     } else if lastRenewal.advanced(by: renewDeadline) <= clock.now {
                         throw LeaderElectionLost()
@@ -123,30 +127,58 @@ public struct LeaderElector<C: Clock>: Sendable where C.Duration == Duration {
             _ = try await group.next()
             group.cancelAll()
         }
-        try await release()
+        try await lock.release(heldBy: identity)
     }
 
-    /// One `tryAcquireOrRenew`; true when we hold the lease afterwards.
-    private func attempt(_ decider: inout LeaseDecider<C.Instant>) async throws -> Bool {
-        let current = try await lock.get()
+    private func acquire() async throws -> LeaseDecider<C.Instant> {
+        var decider = LeaseDecider<C.Instant>(identity: identity, leaseDuration: leaseDuration)
+        while await !attempt(&decider) { try await clock.sleep(for: retryPeriod) }
+        return decider
+    }
+
+    /// One `tryAcquireOrRenew`; true when we hold the lease afterwards. A failed read or write
+    /// counts as not holding it (the deadline decides what that means).
+    private func attempt(_ decider: inout LeaseDecider<C.Instant>) async -> Bool {
         do {
+            let current = try await lock.get()
             switch decider.decide(current: current, now: clock.now, date: Date()) {
             case .backOff: return false
             case .create(let record): try await lock.create(record)
             case .update(let record, let version): try await lock.update(record, version: version)
             }
             return true
-        } catch is LeaseConflict {
+        } catch {
             return false
         }
     }
+}
 
-    private func release() async throws {
-        guard let current = try await lock.get(), current.record.holderIdentity == identity else { return }
+extension LeaseLock {
+    /// Releases the lease (empty holder, 1 s duration) if `identity` holds it, or whoever holds
+    /// it when `identity` is nil — for a caller that knows the holder is gone.
+    public func release(heldBy identity: String?) async throws {
+        guard let current = try await get(), !current.record.holderIdentity.isEmpty,
+            identity == nil || current.record.holderIdentity == identity
+        else { return }
         var released = current.record
         released.holderIdentity = ""
         released.leaseDuration = .seconds(1)
-        try? await lock.update(released, version: current.version)
+        try? await update(released, version: current.version)
+    }
+}
+
+/// A service that runs only while its elector holds the lease.
+public struct LeaderElectedService<C: Clock>: Service where C.Duration == Duration {
+    let elector: LeaderElector<C>
+    let service: any Service
+
+    public init(elector: LeaderElector<C>, service: any Service) {
+        self.elector = elector
+        self.service = service
+    }
+
+    public func run() async throws {
+        try await elector.run { try await service.run() }
     }
 }
 

@@ -9,12 +9,15 @@ import Foundation
 import Logging
 import Metrics
 import Prometheus
+import ReconcileKit
 import ServiceLifecycle
 
 /// The embedded deployer in one process: the store, the package store, the API server and
 /// (optionally) the controller with its drivers — the services `serve` and `quickstart` run.
 struct DeployerRuntime {
     let store: ObjectStore
+    /// Held for the runtime's life: no other process opens this store meanwhile.
+    let directoryLock: DataDirectoryLock
     let services: [ServiceGroupConfiguration.ServiceConfiguration]
     let http: HTTPClient
 
@@ -35,6 +38,7 @@ struct DeployerRuntime {
     {
         let directory = DataDirectory(settings.dataDirectory)
         let tls = try directory.prepare(certificatePath: settings.tls.certificate, keyPath: settings.tls.key)
+        let directoryLock = try DataDirectoryLock(directory: directory.url)
         let tokens = try directory.loadTokens()
         let journal = try await SQLiteJournal(path: directory.storePath, eventRetention: settings.watchHistory)
         let store = try await ObjectStore(journal: journal, historyLimit: settings.watchHistory)
@@ -73,9 +77,14 @@ struct DeployerRuntime {
             let controller = DeployerController(
                 store: store, drivers: ["static": StaticDriver(http: http, packages: fetcher)], hooks: hooks, clock: clock,
                 logger: Logger(label: "apideployer.controller"))
-            services.append(.init(service: controller))
+            let lease = StoreLeaseLock(store: store)
+            // The data directory lock proves that no other process uses this store: a holder
+            // recorded in the lease has died, and waiting for its lease to expire would gain nothing.
+            try await lease.release(heldBy: nil)
+            let elector = LeaderElector(identity: "\(ProcessInfo.processInfo.hostName)_\(getpid())", lock: lease, clock: clock)
+            services.append(.init(service: LeaderElectedService(elector: elector, service: controller)))
         }
-        return DeployerRuntime(store: store, services: services, http: http)
+        return DeployerRuntime(store: store, directoryLock: directoryLock, services: services, http: http)
     }
 
     /// Releases what the services leave open.

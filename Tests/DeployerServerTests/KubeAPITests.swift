@@ -20,7 +20,7 @@ import Testing
         let aggregated = await harness.send("GET", "/apis", accept: "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json")
         #expect(aggregated.header("Content-Type") == "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList")
         let resources = try harness.json(aggregated)["items"]?.arrayValue?.first?["versions"]?.arrayValue?.first?["resources"]?.arrayValue ?? []
-        #expect(resources.compactMap { $0["resource"]?.stringValue }.sorted() == ["infrastructures", "publishedservices", "secrets", "servicedeployments", "stages"])
+        #expect(resources.compactMap { $0["resource"]?.stringValue }.sorted() == ["infrastructures", "leases", "publishedservices", "secrets", "servicedeployments", "stages"])
         let legacy = try harness.json(await harness.send("GET", "/apis"))
         #expect(legacy["kind"] == "APIGroupList")
         let version = try harness.json(await harness.send("GET", "/version"))

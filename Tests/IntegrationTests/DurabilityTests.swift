@@ -67,6 +67,41 @@ import Testing
         await server.stop()
     }
 
+    @Test func oneProcessServesADataDirectoryAndItsControllerHoldsTheLease() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let data = scratch.url.appendingPathComponent("data")
+        let first = try await ServerProcess.start(dataDirectory: data, controller: true)
+        let second = try await run(Products.apideployer, ["serve", "--data-dir", data.path, "--port", "0"], in: scratch.url)
+        #expect(second.status != 0)
+        #expect(second.errors.contains("is in use by another apideployer process (pid \(first.child.pid))"), "\(second.errors)")
+        let firstLeader = await Result { try await waitForLeader(first, in: scratch) }
+
+        // Killed, the first leaves its lease behind; the next process takes it at once.
+        await first.kill9()
+        try firstLeader.get()
+        let restarted = try await ServerProcess.start(dataDirectory: data, controller: true)
+        let leader = await Result { try await waitForLeader(restarted, in: scratch) }
+        // kubectl, too, sees who leads.
+        let transitions = try await run(
+            "/usr/bin/env",
+            ["kubectl", "--kubeconfig", restarted.kubeconfigPath, "get", "leases", Lease.controllerName, "-o", "jsonpath={.spec.leaseTransitions}"],
+            environment: ["KUBECACHEDIR": scratch.url.appendingPathComponent("kube-cache").path], in: scratch.url)
+        await restarted.stop()
+        try leader.get()
+        #expect(transitions.output == "1", "\(transitions.output)\(transitions.errors)")
+    }
+
+    /// Waits (by watch, through the CLI) until the server's own process holds the controller lease.
+    private func waitForLeader(_ server: ServerProcess, in scratch: Scratch) async throws {
+        let holder = "\(ProcessInfo.processInfo.hostName)_\(server.child.pid)"
+        let waited = try await run(
+            Products.apideployer,
+            ["wait", "lease/\(Lease.controllerName)", "--for=jsonpath={.spec.holderIdentity}=\(holder)", "--timeout=60s", "--kubeconfig", server.kubeconfigPath],
+            in: scratch.url)
+        #expect(waited.status == 0, "\(waited.output)\(waited.errors)")
+    }
+
     @Test func aWatchResumesAcrossARestartAndAnExpiredVersionGets410() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }

@@ -114,6 +114,8 @@ final class ChildProcess: @unchecked Sendable {
 
     func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
 
+    var pid: Int32 { process.processIdentifier }
+
     /// SIGTERM, then waits; a process still running after 30 s is reported and killed, so a
     /// shutdown that hangs shows up instead of holding the whole test run.
     func terminate() async -> CommandResult {
@@ -157,4 +159,15 @@ struct Scratch {
     }
 
     func remove() { try? FileManager.default.removeItem(at: url) }
+}
+
+extension Result where Failure == any Error {
+    /// The outcome of an async body, kept so that clean-up can run before it is rethrown.
+    init(catching body: () async throws -> Success) async {
+        do {
+            self = .success(try await body())
+        } catch {
+            self = .failure(error)
+        }
+    }
 }

@@ -10,13 +10,18 @@ extension ObjectKey {
 }
 
 extension ResourceStore {
-    /// Reads and decodes an object; nil when it does not exist.
-    func decoded<T: Decodable>(_ type: T.Type, at key: ObjectKey) async throws -> T? {
+    /// Reads an object; nil when it does not exist.
+    func getIfPresent(_ key: ObjectKey) async throws -> StoredObject? {
         do {
-            return try await get(key).document.decode(T.self)
+            return try await get(key)
         } catch let error as APIError where error.code == 404 {
             return nil
         }
+    }
+
+    /// Reads and decodes an object; nil when it does not exist.
+    func decoded<T: Decodable>(_ type: T.Type, at key: ObjectKey) async throws -> T? {
+        try await getIfPresent(key)?.document.decode(T.self)
     }
 
     /// Replaces the object's status through `/status`.

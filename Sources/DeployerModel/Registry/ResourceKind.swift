@@ -134,8 +134,14 @@ extension ResourceKind {
         printerColumns: [PrinterColumn("Type", jsonPath: ".type"), .age],
         semanticChecks: { _ in [] })
 
+    public static let lease = ResourceKind(
+        kind: "Lease", plural: "leases", singular: "lease", shortNames: [], hasStatus: false,
+        bodyProperties: [.init("spec", Lease.specSchema, required: true)],
+        printerColumns: [PrinterColumn("Holder", jsonPath: ".spec.holderIdentity"), .age],
+        semanticChecks: { _ in [] })
+
     /// Every kind the API serves.
-    public static let all: [ResourceKind] = [stage, infrastructure, publishedService, serviceDeployment, secret]
+    public static let all: [ResourceKind] = [stage, infrastructure, publishedService, serviceDeployment, secret, lease]
 
     /// Finds a kind by plural, singular, short name or Kind (case-insensitive), as kubectl resolves them.
     public static func lookup(_ name: String) -> ResourceKind? {

@@ -3,6 +3,7 @@ import Foundation
 
 /// The files `apideployer serve` keeps in its data directory:
 ///
+/// - `lock` — held by the process serving the directory (see `DataDirectoryLock`);
 /// - `store.sqlite` — the resources (see `SQLiteJournal`);
 /// - `tls/server.crt`, `tls/server.key` — created at first start unless others are given;
 /// - `tokens.json` — API tokens, stored only as SHA-256 hashes;
