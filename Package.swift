@@ -184,6 +184,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
+            exclude: ["Peers"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -182,7 +182,7 @@ public struct LeaderElectedService<C: Clock>: Service where C.Duration == Durati
     }
 }
 
-/// A lease in memory, for one process (the embedded deployer) and for tests.
+/// A lease in memory, for tests.
 public actor MemoryLeaseLock: LeaseLock {
     private var stored: (record: LeaseRecord, version: Int)?
 

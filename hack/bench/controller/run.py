@@ -36,10 +36,6 @@ def package(service):
     return data, hashlib.sha256(data).hexdigest()
 
 
-
-
-
-
 def start_nodes(apideployer, work, label):
     nodes = []
     for index in range(NODES):
@@ -100,9 +96,10 @@ class Deployer:
         self.request(f"/apis/apideployer.dev/v1alpha1/namespaces/default/{kind_plural}", "POST", json.dumps(document).encode())
 
 
-def rss_peak(pid):
+def memory(pid, field):
+    """`VmHWM` (peak) or `VmRSS` (now) of a process, in MB."""
     for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmHWM:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return 0.0
 
@@ -167,11 +164,11 @@ def main(apideployer, work, count, idle_seconds):
     metrics = deployer.request("/metrics")[1].decode()
     reconciles = sum(float(value) for value in re.findall(r'^reconcile_total\{controller="servicedeployments"[^}]*\} ([\d.e+]+)$', metrics, re.M))
     controller_calls = sum(admin_requests(node) for node in nodes) / count / NODES
-    peak = rss_peak(controller.pid)
+    peak = memory(controller.pid, "VmHWM")
     before = cpu_seconds(controller.pid)
     time.sleep(idle_seconds)
     idle_cpu = (cpu_seconds(controller.pid) - before) / idle_seconds * 100
-    resident = rss_peak(controller.pid)
+    resident = memory(controller.pid, "VmRSS")
     stop(controller)
     for node in nodes:
         stop(node["process"])
