@@ -48,10 +48,6 @@ def wait_until_up(url, process, limit=180):
     raise SystemExit(f"{url} did not come up within {limit} s")
 
 
-
-
-
-
 def seconds(text):
     value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
     return float(value) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
