@@ -1,25 +1,14 @@
 import APINode
+import DeployerModel
 import Foundation
 import Testing
-
-/// A seeded generator, so random dispatch is deterministic in tests.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite struct DispatcherTests {
     let split = GenerationMapping(strategy: .hashBased, entries: [.init(generation: "v1", proba: 0.9), .init(generation: "v2", proba: 0.1)])
 
     @Test func theSameKeyAlwaysLandsOnTheSameGeneration() throws {
         let dispatcher = Dispatcher(mapping: split, available: ["v1", "v2"])
-        var generator = SeededGenerator(state: 1)
+        var generator = SplitMix64(seed: 1)
         for key in (0..<50).map({ "customer-\($0)" }) {
             let first = try dispatcher.choose(forcedGeneration: nil, dispatchKey: key, using: &generator)
             for _ in 0..<1_000 { #expect(try dispatcher.choose(forcedGeneration: nil, dispatchKey: key, using: &generator) == first) }
@@ -28,7 +17,7 @@ struct SeededGenerator: RandomNumberGenerator {
 
     @Test func hashDispatchFollowsTheWeightsWithin2Percent() throws {
         let dispatcher = Dispatcher(mapping: split, available: ["v1", "v2"])
-        var generator = SeededGenerator(state: 2)
+        var generator = SplitMix64(seed: 2)
         var counts: [String: Int] = [:]
         for index in 0..<100_000 {
             let key = "\(index)-\(generator.next())"
@@ -41,14 +30,14 @@ struct SeededGenerator: RandomNumberGenerator {
     @Test func randomDispatchFollowsTheWeights() throws {
         let mapping = GenerationMapping(entries: [.init(generation: "a", proba: 0.25), .init(generation: "b", proba: 0.75)])
         let dispatcher = Dispatcher(mapping: mapping, available: ["a", "b"])
-        var generator = SeededGenerator(state: 3)
+        var generator = SplitMix64(seed: 3)
         let picks = try (0..<40_000).map { _ in try dispatcher.choose(forcedGeneration: nil, dispatchKey: nil, using: &generator) }
         #expect(abs(Double(picks.filter { $0 == "a" }.count) / 40_000 - 0.25) < 0.02)
     }
 
     @Test func aHashMappedServiceNeedsAKeyAndForcingNeedsAnAvailableGeneration() throws {
         let dispatcher = Dispatcher(mapping: split, available: ["v1", "v2", "v0"])
-        var generator = SeededGenerator(state: 4)
+        var generator = SplitMix64(seed: 4)
         #expect(throws: DispatchError.dispatchKeyRequired) { try dispatcher.choose(forcedGeneration: nil, dispatchKey: nil, using: &generator) }
         #expect(try dispatcher.choose(forcedGeneration: "v0", dispatchKey: nil, using: &generator) == "v0")
         #expect(throws: DispatchError.unknownGeneration("v9")) { try dispatcher.choose(forcedGeneration: "v9", dispatchKey: nil, using: &generator) }

@@ -8,7 +8,7 @@ import Testing
     static let valid = Array(#"{"features":{"tenure":3,"charges":6},"dispatch":{"dispatchKey":"k"},"context":{"a":[1,2,{"b":null}]}}"#.utf8)
 
     /// A mutation of the valid body: flipped, dropped, inserted or duplicated bytes, or pure noise.
-    static func mutated(_ generator: inout SeededGenerator) -> [UInt8] {
+    static func mutated(_ generator: inout SplitMix64) -> [UInt8] {
         var bytes = valid
         switch generator.next() % 5 {
         case 0:
@@ -31,7 +31,7 @@ import Testing
 
     @Test func fiveThousandBadBodiesThenAGoodOne() throws {
         let table = try PublicAPITests.table()
-        var generator = SeededGenerator(state: 2026)
+        var generator = SplitMix64(seed: 2026)
         var statuses: [Int: Int] = [:]
         for round in 0..<5_000 {
             let body = Self.mutated(&generator)

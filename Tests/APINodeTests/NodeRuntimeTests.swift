@@ -16,7 +16,7 @@ import Testing
     }
 
     func predict(_ runtime: NodeRuntime) -> JSONValue? {
-        var generator = SeededGenerator(state: 5)
+        var generator = SplitMix64(seed: 5)
         let answer = PublicAPI().handle(
             runtime.table, service: "churn", endpoint: "predict-churn", verb: "predict",
             body: Array(#"{"features":{"tenure":3,"charges":6}}"#.utf8), query: [:], using: &generator)

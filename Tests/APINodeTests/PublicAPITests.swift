@@ -19,7 +19,7 @@ import Testing
 
     func ask(_ table: ServingTable, _ verb: String = "predict", _ body: JSONValue? = nil, query: [String: String] = [:],
              service: String = "churn", endpoint: String = "predict-churn") -> PublicAPI.Answer {
-        var generator = SeededGenerator(state: 9)
+        var generator = SplitMix64(seed: 9)
         return PublicAPI().handle(table, service: service, endpoint: endpoint, verb: verb, body: body?.serialized() ?? [], query: query, using: &generator)
     }
 
@@ -59,7 +59,7 @@ import Testing
         #expect(wrongType.status == 400)
         #expect(wrongType.body["details"]?["feature"] == "tenure")
         #expect(wrongType.body["message"]?.stringValue?.contains("tenure") == true)
-        var generator = SeededGenerator(state: 1)
+        var generator = SplitMix64(seed: 1)
         let invalidJSON = PublicAPI().handle(table, service: "churn", endpoint: "predict-churn", verb: "predict", body: Array("{oops".utf8), query: [:], using: &generator)
         #expect(invalidJSON.status == 400)
         #expect(ask(table, "predict", ["features": ["tenure": 1]], service: "nope").status == 404)

@@ -49,9 +49,12 @@ import Testing
     @Test func timestampsAndRequestIDsHaveTheirFormats() {
         #expect(QueryEvent.timestamp(Date(timeIntervalSince1970: 1_795_878_309.25)) == "2026-11-28T15:05:09.250Z")
         #expect(QueryEvent.timestamp(Date(timeIntervalSince1970: -0.5)) == "1969-12-31T23:59:59.500Z")
-        var generator = SystemRandomNumberGenerator()
-        let identifiers = (0..<1000).map { _ in QueryEvent.requestID(using: &generator) }
-        #expect(Set(identifiers).count == 1000)
+        // As the node makes them: a fresh query generator per query, one id each.
+        let identifiers = (0..<10_000).map { _ in
+            var generator = QueryRandom()
+            return QueryEvent.requestID(using: &generator)
+        }
+        #expect(Set(identifiers).count == 10_000)
         for identifier in identifiers {
             let parts = identifier.split(separator: "-")
             #expect(parts.map(\.count) == [8, 4, 4, 4, 12] && parts[2].first == "4" && "89ab".contains(parts[3].first!), "\(identifier)")

@@ -16,6 +16,33 @@ import Testing
         #expect(throws: JSONSyntaxError.self) { try JSONValue.parse(text) }
     }
 
+    /// The digit-by-digit reading of numbers gives exactly what the standard library's
+    /// conversion of the text gives, on the fast path and off it.
+    @Test func numbersParseExactlyAsTheirText() throws {
+        var generator = SplitMix64(seed: 42)
+        var texts = [
+            "0", "-0", "-0.0", "0.1", "0.2", "0.30000000000000004", "123456789012345678", "1234567890123456789",
+            "-9223372036854775808", "9223372036854775808", "1e22", "1e23", "1.5e-22", "1e-23", "4.35", "2.5E+3", "1E400", "5e-324",
+        ]
+        for _ in 0..<20_000 {
+            let whole = String(UInt64.random(in: 0...999_999_999_999, using: &generator) >> UInt64.random(in: 0...40, using: &generator))
+            let fraction = String(UInt64.random(in: 0...99_999_999, using: &generator))
+            var text = (Bool.random(using: &generator) ? "-" : "") + whole + "." + fraction
+            if Bool.random(using: &generator) { text += "e" + String(Int.random(in: -30...30, using: &generator)) }
+            texts.append(text)
+        }
+        let parsed = try JSONValue.parse("[" + texts.joined(separator: ",") + "]").arrayValue ?? []
+        #expect(parsed.count == texts.count)
+        for (text, value) in zip(texts, parsed) {
+            if let integer = Int64(text) {
+                #expect(value == .int(integer), "\(text)")
+            } else {
+                let expected = try #require(Double(text))
+                #expect(value.doubleValue?.bitPattern == expected.bitPattern, "\(text) → \(value) instead of \(expected)")
+            }
+        }
+    }
+
     @Test func yamlKeepsStringsThatLookLikeNumbers() throws {
         let value: JSONValue = ["version": "1", "flag": "true", "count": 3, "text": "a\nb"]
         let back = try JSONValue.parseYAMLDocuments(value.yamlString())

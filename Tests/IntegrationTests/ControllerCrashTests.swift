@@ -24,8 +24,9 @@ import Testing
                     return DeploymentWorld.deployment(service, service: service, spec: ["version": .string(version), "hooks": ["preDeploy": [hook]]])
                 }
             }
-            var random = SeededRandom(seed: UInt64(Date().timeIntervalSince1970))
-            print("crash test seed \(random.seed)")
+            let seed = UInt64(Date().timeIntervalSince1970)
+            var random = SplitMix64(seed: seed)
+            print("crash test seed \(seed)")
             try await world.apply(specs("v1"))
             for kill in 1...Self.kills {
                 // A random moment: somewhere in the middle of the rollouts this kill interrupts.
@@ -70,24 +71,5 @@ import Testing
             #expect(repeats <= Self.kills * 3, "more repeats than kills can explain: \(runs.filter { $0.value > 1 })")
             for service in services { #expect(runs["\(service)@2"] != nil, "\(service)'s v2 transition ran its hook") }
         }
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so a failing run can be replayed from its seed.
-struct SeededRandom: RandomNumberGenerator {
-    let seed: UInt64
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        self.seed = seed
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
     }
 }

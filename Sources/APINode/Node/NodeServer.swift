@@ -103,7 +103,7 @@ struct NodeResponder: HTTPResponder {
             let answer: PublicAPI.Answer
             do {
                 answer = try await pool.run {
-                    var generator = SystemRandomNumberGenerator()
+                    var generator = QueryRandom()
                     return publicAPI.handle(
                         table, service: segments[3], endpoint: segments[4], verb: segments[5], body: bytes, query: query, using: &generator)
                 }
@@ -118,7 +118,7 @@ struct NodeResponder: HTTPResponder {
             metrics.record(
                 service: service == nil ? "unknown" : segments[3], endpoint: endpoint, generation: answer.generation ?? "none",
                 status: answer.status, duration: elapsed)
-            var generator = SystemRandomNumberGenerator()
+            var generator = QueryRandom()
             queryLog.record(
                 QueryEvent.prediction(service: segments[3], endpoint: segments[4], verb: segments[5], answer: answer, elapsed: elapsed, using: &generator))
             return json(answer.status, answer.body)

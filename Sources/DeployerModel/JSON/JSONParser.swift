@@ -11,6 +11,9 @@ struct JSONParser {
     private let bytes: [UInt8]
     private var index = 0
     private var depth = 0
+    /// Members of the objects being parsed, innermost last: one buffer reused for every object,
+    /// so that each dictionary is built once at its final size.
+    private var memberStack: [(String, JSONValue)] = []
     private static let maximumDepth = 256
 
     init(bytes: [UInt8]) { self.bytes = bytes }
@@ -26,7 +29,12 @@ struct JSONParser {
     private func fail(_ reason: String) -> JSONSyntaxError { JSONSyntaxError(offset: index, reason: reason) }
 
     private mutating func skipWhitespace() {
-        while index < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[index]) { index += 1 }
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x0A, 0x0D, 0x09: index += 1
+            default: return
+            }
+        }
     }
 
     private mutating func parseValue() throws -> JSONValue {
@@ -59,11 +67,12 @@ struct JSONParser {
         try enter()
         defer { depth -= 1 }
         index += 1
-        var members: [String: JSONValue] = [:]
+        let base = memberStack.count
+        defer { memberStack.removeSubrange(base...) }
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
-            return .object(members)
+            return .object([:])
         }
         while true {
             skipWhitespace()
@@ -73,14 +82,25 @@ struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             index += 1
             skipWhitespace()
-            let value = try parseValue()
-            if members.updateValue(value, forKey: key) != nil { throw fail("duplicate member \"\(key)\"") }
+            memberStack.append((key, try parseValue()))
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
+            if bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                return .object(try members(from: base))
+            }
             throw fail("expected ',' or '}'")
         }
+    }
+
+    /// The members pushed since `base` as one dictionary; a repeated name is an error.
+    private func members(from base: Int) throws -> [String: JSONValue] {
+        var members = [String: JSONValue](minimumCapacity: memberStack.count - base)
+        for (key, value) in memberStack[base...] {
+            if members.updateValue(value, forKey: key) != nil { throw fail("duplicate member \"\(key)\"") }
+        }
+        return members
     }
 
     private mutating func parseArray() throws -> JSONValue {
@@ -182,36 +202,74 @@ struct JSONParser {
         return code
     }
 
+    /// 10^0 … 10^22: every one is exactly representable as a Double.
+    private static let exactPowersOfTen: [Double] = (0...22).reduce(into: []) { powers, exponent in
+        powers.append(exponent == 0 ? 1 : powers[exponent - 1] * 10)
+    }
+
+    /// Numbers are read digit by digit. An integer of up to 18 digits is exact as Int64; a
+    /// decimal of up to 15 digits with a power of ten up to 22 is exact through one correctly
+    /// rounded multiplication or division (Clinger's fast path); anything else goes through the
+    /// standard library's conversion of the text.
     private mutating func parseNumber() throws -> JSONValue {
         let start = index
-        var isInteger = true
-        if bytes[index] == UInt8(ascii: "-") { index += 1 }
-        guard index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) else {
-            throw fail("invalid number")
+        let negative = bytes[index] == UInt8(ascii: "-")
+        if negative { index += 1 }
+        guard index < bytes.count, Self.isDigit(bytes[index]) else { throw fail("invalid number") }
+        var mantissa: UInt64 = 0
+        var digits = 0
+        func readDigits(_ parser: inout JSONParser) {
+            while parser.index < parser.bytes.count, Self.isDigit(parser.bytes[parser.index]) {
+                mantissa = mantissa &* 10 &+ UInt64(parser.bytes[parser.index] - UInt8(ascii: "0"))
+                digits += 1
+                parser.index += 1
+            }
         }
         if bytes[index] == UInt8(ascii: "0") {
             index += 1
         } else {
-            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+            readDigits(&self)
         }
+        var isInteger = true
+        var fractionDigits = 0
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
             isInteger = false
             index += 1
-            let digits = index
-            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
-            if digits == index { throw fail("invalid number") }
+            let before = digits
+            readDigits(&self)
+            fractionDigits = digits - before
+            if fractionDigits == 0 { throw fail("invalid number") }
         }
+        var exponent = 0
         if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
             isInteger = false
             index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
-            let digits = index
-            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
-            if digits == index { throw fail("invalid number") }
+            var negativeExponent = false
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                negativeExponent = bytes[index] == UInt8(ascii: "-")
+                index += 1
+            }
+            let first = index
+            while index < bytes.count, Self.isDigit(bytes[index]) {
+                if exponent < 100_000 { exponent = exponent * 10 + Int(bytes[index] - UInt8(ascii: "0")) }
+                index += 1
+            }
+            if first == index { throw fail("invalid number") }
+            if negativeExponent { exponent = -exponent }
+        }
+        if isInteger, digits <= 18 {
+            return .int(negative ? -Int64(mantissa) : Int64(mantissa))
+        }
+        let scale = exponent - fractionDigits
+        if !isInteger, digits <= 15, abs(scale) <= 22 {
+            let magnitude = scale < 0 ? Double(mantissa) / Self.exactPowersOfTen[-scale] : Double(mantissa) * Self.exactPowersOfTen[scale]
+            return .double(negative ? -magnitude : magnitude)
         }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
         if isInteger, let number = Int64(text) { return .int(number) }
         guard let number = Double(text) else { throw fail("invalid number") }
         return .double(number)
     }
+
+    private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 }
