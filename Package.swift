@@ -55,6 +55,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "EventServer",
+            dependencies: [
+                "DeployerModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "APINode",
             dependencies: [
                 "DeployerModel", "ModelRuntime",
@@ -131,7 +143,7 @@ let package = Package(
         .executableTarget(
             name: "apideployer",
             dependencies: [
-                "DeployerModel", "DeployerCore", "DeployerStores", "DeployerServer", "DeployerDrivers", "CloudHTTP", "APINode", "ReconcileKit",
+                "DeployerModel", "DeployerCore", "DeployerStores", "DeployerServer", "DeployerDrivers", "CloudHTTP", "APINode", "EventServer", "ReconcileKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -163,6 +175,7 @@ let package = Package(
         .testTarget(name: "ModelRuntimeTests", dependencies: ["ModelRuntime"], swiftSettings: swiftSettings),
         .testTarget(name: "APINodeTests", dependencies: ["APINode", "ModelRuntime", "DeployerModel", "DeployerTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "DeployerCoreTests", dependencies: ["DeployerCore", "DeployerModel", "ReconcileKit", "DeployerTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "EventServerTests", dependencies: ["EventServer", "DeployerModel"], swiftSettings: swiftSettings),
         .testTarget(name: "ReconcileKitTests", dependencies: ["ReconcileKit", "DeployerTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DeployerStoresTests",

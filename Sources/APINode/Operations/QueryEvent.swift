@@ -51,43 +51,5 @@ enum QueryEvent {
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// RFC 3339 in UTC with milliseconds and a `Z` designator, e.g. `2026-11-28T17:05:09.042Z`.
-    static func timestamp(_ date: Date) -> String {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        var seconds = time_t(milliseconds.floorDivided(by: 1000))
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        var text = [UInt8]()
-        text.reserveCapacity(24)
-        func digits(_ value: Int, _ count: Int) {
-            var divisor = 1
-            for _ in 1..<count { divisor *= 10 }
-            while divisor > 0 {
-                text.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
-                divisor /= 10
-            }
-        }
-        digits(Int(parts.tm_year) + 1900, 4)
-        text.append(UInt8(ascii: "-"))
-        digits(Int(parts.tm_mon) + 1, 2)
-        text.append(UInt8(ascii: "-"))
-        digits(Int(parts.tm_mday), 2)
-        text.append(UInt8(ascii: "T"))
-        digits(Int(parts.tm_hour), 2)
-        text.append(UInt8(ascii: ":"))
-        digits(Int(parts.tm_min), 2)
-        text.append(UInt8(ascii: ":"))
-        digits(Int(parts.tm_sec), 2)
-        text.append(UInt8(ascii: "."))
-        digits(Int(milliseconds - milliseconds.floorDivided(by: 1000) * 1000), 3)
-        text.append(UInt8(ascii: "Z"))
-        return String(decoding: text, as: UTF8.self)
-    }
-}
-
-extension Int64 {
-    /// Division rounding toward negative infinity (dates before 1970 stay correct).
-    func floorDivided(by divisor: Int64) -> Int64 {
-        let quotient = self / divisor
-        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
-    }
+    static func timestamp(_ date: Date) -> String { MillisecondTimestamp.format(date, zone: "Z") }
 }
