@@ -7,7 +7,8 @@ import NIOCore
 import ServiceLifecycle
 
 /// `apideployer eventserver serve`: `POST /events?topic=T&routingKey=R` (one event, a JSON array
-/// or NDJSON; key in `X-Event-Key` or `Authorization: Bearer`), `GET /metrics`, `GET /healthz`.
+/// or NDJSON; key in `X-Event-Key` or `Authorization: Bearer`), `GET /events` (read back, can
+/// follow), `GET /metrics`, `GET /healthz`.
 public enum EventServerAssembly {
     /// Largest ingest body (413 beyond).
     public static let maximumBodyBytes = 32 * 1024 * 1024
@@ -26,7 +27,7 @@ public enum EventServerAssembly {
         }
         let ingest = EventIngest(config: config, appender: appender, metrics: metrics, now: Date.init)
         let application = Application(
-            responder: EventResponder(ingest: ingest, metrics: metrics),
+            responder: EventResponder(ingest: ingest, access: EventAccess(config: config), reader: EventReader(root: root), metrics: metrics),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "eventserver"),
             onServerRunning: { channel in await onListening("http://\(host):\(channel.localAddress?.port ?? port)") }, logger: logger)
         return [AppenderService(appender: appender), application]
@@ -57,7 +58,14 @@ struct EventRequestContext: RequestContext {
 struct EventResponder: HTTPResponder {
     typealias Context = EventRequestContext
     let ingest: EventIngest
+    let access: EventAccess
+    let reader: EventReader
     let metrics: EventServerMetrics
+
+    /// How often a follower looks for new lines, and after how long without any it sends an
+    /// empty line (so that a client that went away is noticed).
+    static let followPoll: Duration = .milliseconds(200)
+    static let heartbeat: Duration = .seconds(5)
 
     func respond(to request: Request, context: Context) async throws -> Response {
         switch (request.method, request.uri.path) {
@@ -76,6 +84,8 @@ struct EventResponder: HTTPResponder {
                 ndjson: contentType.contains("ndjson") || contentType.contains("jsonl"), body: Array(body.readableBytesView),
                 origin: context.remoteAddress?.ipAddress ?? "")
             return json(answer.status, answer.body)
+        case (.get, "/events"):
+            return read(request)
         case (.get, "/metrics"):
             var fields = HTTPFields()
             fields.append(HTTPField(name: .contentType, value: "text/plain; version=0.0.4"))
@@ -84,6 +94,54 @@ struct EventResponder: HTTPResponder {
             return json(200, ["ok": true])
         default:
             return json(404, ["message": .string("no such path \(request.method) \(request.uri.path)"), "reason": "not-found"])
+        }
+    }
+
+    /// `GET /events?topic=T&routingKey=R&since=1h&until=…&follow=true`: the stored lines as NDJSON.
+    private func read(_ request: Request) -> Response {
+        let parameters = request.uri.queryParameters
+        do {
+            let topic = try EventAccess.checkedName(parameters.get("topic"), parameter: "topic")
+            let routingKey = try EventAccess.checkedName(parameters.get("routingKey") ?? EventIngest.defaultRoutingKey, parameter: "routingKey")
+            let destinations = try access.destinations(topic: topic, routingKey: routingKey, key: Self.key(request.headers))
+            let now = Date()
+            let since = try EventReader.time(parameters.get("since") ?? "1h", now: now, parameter: "since")
+            let until = try parameters.get("until").map { try EventReader.time($0, now: now, parameter: "until") }
+            guard now.timeIntervalSince(since) <= EventReader.maximumLookBack else {
+                throw EventAccess.Refusal(status: 400, reason: "bad-request", message: "since: at most 90 days back")
+            }
+            let follow = parameters.get("follow") == "true" && until == nil
+            let reader = reader
+            let body = ResponseBody { writer in
+                let sinceText = MillisecondTimestamp.format(since, zone: "+0000")
+                let untilText = until.map { MillisecondTimestamp.format($0, zone: "+0000") } ?? "9999"
+                var offsets: [URL: Int] = [:]
+                var quietSince = ContinuousClock.now
+                while true {
+                    for file in reader.files(destinations: destinations, topic: topic, routingKey: routingKey, since: since, until: until ?? Date()) {
+                        let (lines, offset) = try EventReader.lines(of: file, from: offsets[file] ?? 0, since: sinceText, until: untilText)
+                        offsets[file] = offset
+                        guard !lines.isEmpty else { continue }
+                        try await writer.write(ByteBuffer(bytes: lines))
+                        quietSince = ContinuousClock.now
+                    }
+                    guard follow, !Task.isShuttingDownGracefully else { break }
+                    if ContinuousClock.now - quietSince >= Self.heartbeat {
+                        try await writer.write(ByteBuffer(string: "\n"))
+                        quietSince = ContinuousClock.now
+                    }
+                    try await Task.sleep(for: Self.followPoll)
+                }
+                try await writer.finish(nil)
+            }
+            var fields = HTTPFields()
+            fields.append(HTTPField(name: .contentType, value: "application/x-ndjson"))
+            return Response(status: .ok, headers: fields, body: body)
+        } catch let refusal as EventAccess.Refusal {
+            metrics.rejected(refusal.reason)
+            return json(refusal.status, ["message": .string(refusal.message), "reason": .string(refusal.reason)])
+        } catch {
+            return json(500, ["message": .string("\(error)"), "reason": "internal"])
         }
     }
 

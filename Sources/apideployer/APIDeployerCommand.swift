@@ -8,7 +8,7 @@ struct APIDeployerCommand: AsyncParsableCommand {
         abstract: "Deploys versioned API services onto infrastructures from declarative specs.",
         subcommands: [
             ServeCommand.self, QuickstartCommand.self, ApplyCommand.self, GetCommand.self, DescribeCommand.self, DeleteCommand.self,
-            WaitCommand.self, DiffCommand.self, PackageCommand.self, NodeCommand.self, EventServerCommand.self, GenCommand.self,
+            WaitCommand.self, DiffCommand.self, PackageCommand.self, NodeCommand.self, EventServerCommand.self, LogsCommand.self, GenCommand.self,
         ])
 }
 

@@ -59,3 +59,35 @@ import Testing
         #expect(try String(contentsOf: folder.appendingPathComponent("events-00003.jsonl"), encoding: .utf8) == "")
     }
 }
+
+@Suite struct EventReaderTests {
+    @Test func linesAreReadByTimeRangeAndFromWhereTheLastReadEnded() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("eventserver-read-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let file = folder.appendingPathComponent("events-00001.jsonl")
+        func line(_ id: Int, _ minute: Int) -> String {
+            #"{"clientEvent":{"id":\#(id)},"origAddress":"::1","serverTimestamp":"2026-11-28T15:0\#(minute):00.000+0000"}"# + "\n"
+        }
+        try (line(1, 1) + line(2, 2) + line(3, 3) + "{\"torn").write(to: file, atomically: true, encoding: .utf8)
+        let first = try EventReader.lines(of: file, from: 0, since: "2026-11-28T15:02:00.000+0000", until: "9999")
+        #expect(String(decoding: first.lines, as: UTF8.self) == line(2, 2) + line(3, 3))
+        #expect(first.offset == (line(1, 1) + line(2, 2) + line(3, 3)).utf8.count, "a line being written is not read yet")
+        let handle = try FileHandle(forWritingTo: file)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("\":1},\"origAddress\":\"::1\",\"serverTimestamp\":\"2026-11-28T15:04:00.000+0000\"}\n".utf8))
+        try handle.close()
+        let next = try EventReader.lines(of: file, from: first.offset, since: "2026-11-28T15:02:00.000+0000", until: "2026-11-28T15:05:00.000+0000")
+        #expect(String(decoding: next.lines, as: UTF8.self).hasPrefix("{\"torn"))
+        let none = try EventReader.lines(of: file, from: 0, since: "2026-11-28T15:01:30.000+0000", until: "2026-11-28T15:01:59.000+0000")
+        #expect(none.lines.isEmpty)
+    }
+
+    @Test func timesAreDurationsBackOrRFC3339() throws {
+        let now = Date(timeIntervalSince1970: 1_795_878_309)
+        #expect(try EventReader.time("90s", now: now, parameter: "since") == now.addingTimeInterval(-90))
+        #expect(try EventReader.time("2d", now: now, parameter: "since") == now.addingTimeInterval(-2 * 86400))
+        #expect(try EventReader.time("2026-11-28T15:00:00Z", now: now, parameter: "since") == Date(timeIntervalSince1970: 1_795_878_000))
+        #expect(throws: EventAccess.Refusal.self) { try EventReader.time("yesterday", now: now, parameter: "since") }
+    }
+}

@@ -120,6 +120,35 @@ import Testing
         #expect(try Self.lines(under: root).isEmpty, "nothing refused is stored")
     }
 
+    @Test func logsShowADeploymentsEventsAndFollowNewOnes() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let server = try await Self.start(root: scratch.url.appendingPathComponent("events"), in: scratch)
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        let outcome = await Result {
+            #expect(await Self.post(["a1", "a2"], to: server.url, http: http))
+            var other = HTTPClientRequest(url: server.url + "/events?topic=apinode-query&routingKey=other")
+            other.method = .POST
+            other.body = .bytes(ByteBuffer(string: #"{"id":"b1"}"#))
+            _ = try await http.execute(other, timeout: .seconds(10))
+            let listed = try await run(
+                Products.apideployer, ["logs", "queries", "churn-dev", "--event-server", server.url, "--since", "10m"], in: scratch.url)
+            let ids = listed.output.split(separator: "\n").compactMap { try? JSONValue.parse(String($0))["id"]?.stringValue }
+            #expect(ids == ["a1", "a2"], "\(listed.output)\(listed.errors)")
+
+            let follower = try ChildProcess(
+                Products.apideployer, ["logs", "queries", "churn-dev", "--event-server", server.url, "--since", "10m", "--follow"], directory: scratch.url)
+            _ = try await follower.waitForOutput(containing: #""id":"a2""#)
+            #expect(await Self.post(["a3"], to: server.url, http: http))
+            let followed = await Result { try await follower.waitForOutput(containing: #""id":"a3""#) }
+            _ = await follower.terminate()
+            _ = try followed.get()
+        }
+        try await http.shutdown()
+        _ = await server.child.terminate()
+        try outcome.get()
+    }
+
     struct Server {
         let child: ChildProcess
         let url: String

@@ -1,0 +1,61 @@
+import Crypto
+import Foundation
+
+/// Who may write or read which events: keys (global and per destination, compared by digest),
+/// destinations by topic and routing key, and the names that become folders.
+struct EventAccess: Sendable {
+    let config: EventServerConfig
+
+    /// The destinations matching topic and routing key that this key may write to (and read from).
+    func destinations(topic: String, routingKey: String, key: String?) throws -> [Destination] {
+        let keyed = !config.authKeys.isEmpty || config.destinations.contains { $0.requiredKeys != nil }
+        if keyed {
+            guard let key, !key.isEmpty else { throw Refusal(status: 401, reason: "unauthorized", message: "an event key is required (X-Event-Key)") }
+            let known = config.authKeys + config.destinations.flatMap { $0.requiredKeys ?? [] }
+            guard known.contains(where: { Self.sameKey($0, key) }) else {
+                throw Refusal(status: 401, reason: "unauthorized", message: "the event key is not valid")
+            }
+        }
+        let matching = config.destinations.filter { $0.accepts(topic: topic, routingKey: routingKey) }
+        guard !matching.isEmpty else {
+            throw Refusal(status: 404, reason: "unknown-topic", message: "no destination takes topic \"\(topic)\" with routing key \"\(routingKey)\"")
+        }
+        let allowed = matching.filter { destination in
+            guard keyed, let key else { return true }
+            let accepted = destination.requiredKeys ?? config.authKeys
+            return accepted.contains { Self.sameKey($0, key) }
+        }
+        guard !allowed.isEmpty else {
+            throw Refusal(status: 403, reason: "forbidden", message: "this key may not use topic \"\(topic)\" with routing key \"\(routingKey)\"")
+        }
+        return allowed
+    }
+
+    /// Compares keys through their digests, in time independent of where they differ.
+    private static func sameKey(_ expected: String, _ given: String) -> Bool {
+        let left = SHA256.hash(data: Data(expected.utf8))
+        let right = SHA256.hash(data: Data(given.utf8))
+        return zip(left, right).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    /// Topic and routing key become folder names: letters, digits, `.`, `_`, `-`.
+    static func checkedName(_ value: String?, parameter: String) throws -> String {
+        guard let value, !value.isEmpty else { throw Refusal(status: 400, reason: "bad-request", message: "\(parameter) is required") }
+        let allowed = value.utf8.allSatisfy { byte in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+                || byte == UInt8(ascii: ".")
+        }
+        guard allowed, value.utf8.count <= 128, value != ".", value != ".." else {
+            throw Refusal(status: 400, reason: "bad-request", message: "\(parameter) \"\(value)\": 1 to 128 letters, digits, '.', '_' or '-' are expected")
+        }
+        return value
+    }
+
+    /// A request refused, with its status and the reason counted in the metrics.
+    struct Refusal: Error {
+        let status: Int
+        let reason: String
+        let message: String
+    }
+}

@@ -1,0 +1,74 @@
+import DeployerModel
+import Foundation
+
+/// Reads stored events back: the lines of the destinations' hour folders for a topic, routing
+/// key and time range, in order, and optionally new ones as they are stored.
+struct EventReader: Sendable {
+    let root: URL
+
+    /// How far back a read may start.
+    static let maximumLookBack: TimeInterval = 90 * 24 * 3600
+
+    /// Event files whose hour folders overlap `since...until`, in time order, each folder once.
+    func files(destinations: [Destination], topic: String, routingKey: String, since: Date, until: Date) -> [URL] {
+        var folders: [String] = []
+        var seen = Set<String>()
+        for destination in destinations {
+            var hour = Date(timeIntervalSince1970: (since.timeIntervalSince1970 / 3600).rounded(.down) * 3600)
+            while hour <= until {
+                let folder = destination.folder(topic: topic, routingKey: routingKey, date: hour)
+                if seen.insert(folder).inserted { folders.append(folder) }
+                hour += 3600
+            }
+        }
+        return folders.flatMap { folder -> [URL] in
+            let directory = root.appendingPathComponent(folder)
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+            return names.filter { $0.hasPrefix("events-") && $0.hasSuffix(".jsonl") }.sorted().map { directory.appendingPathComponent($0) }
+        }
+    }
+
+    /// The whole lines of `file` after `offset` stored within `since...until` (timestamps in the
+    /// stored form), and the offset after the last whole line.
+    static func lines(of file: URL, from offset: Int, since: String, until: String) throws -> (lines: [UInt8], offset: Int) {
+        let handle = try FileHandle(forReadingFrom: file)
+        defer { try? handle.close() }
+        try handle.seek(toOffset: UInt64(offset))
+        let bytes = [UInt8](try handle.readToEnd() ?? Data())
+        guard let lastNewline = bytes.lastIndex(of: UInt8(ascii: "\n")) else { return ([], offset) }
+        var selected: [UInt8] = []
+        var start = 0
+        while start <= lastNewline {
+            let end = bytes[start...lastNewline].firstIndex(of: UInt8(ascii: "\n"))!
+            let line = bytes[start...end]
+            if let stamp = storedTimestamp(line), stamp >= since, stamp <= until { selected += line }
+            start = end + 1
+        }
+        return (selected, offset + lastNewline + 1)
+    }
+
+    private static let timestampMarker = Array(",\"serverTimestamp\":\"".utf8)
+
+    /// The `serverTimestamp` the server wrote last on each line.
+    private static func storedTimestamp(_ line: ArraySlice<UInt8>) -> String? {
+        // The line ends `…,"serverTimestamp":"2026-11-28T15:05:09.250+0000"}\n`.
+        guard line.count >= timestampMarker.count + 28 + 3 else { return nil }
+        let start = line.endIndex - 3 - 28 - timestampMarker.count
+        guard line[start..<(start + timestampMarker.count)].elementsEqual(timestampMarker) else { return nil }
+        let stamp = start + timestampMarker.count
+        return String(decoding: line[stamp..<(stamp + 28)], as: UTF8.self)
+    }
+
+    /// `since`/`until`: a duration back from now (`90s`, `30m`, `1h`, `2d`) or an RFC 3339 time.
+    static func time(_ text: String, now: Date, parameter: String) throws -> Date {
+        if let unit = text.last, let amount = Double(text.dropLast()), amount >= 0,
+            let seconds = ["s": 1.0, "m": 60, "h": 3600, "d": 86400][String(unit)]
+        {
+            return now.addingTimeInterval(-amount * seconds)
+        }
+        if let date = try? Date(text, strategy: .iso8601) { return date }
+        if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
+        throw EventAccess.Refusal(
+            status: 400, reason: "bad-request", message: "\(parameter) \"\(text)\": a duration back from now (90s, 30m, 1h, 2d) or an RFC 3339 time is expected")
+    }
+}
