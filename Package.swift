@@ -54,10 +54,12 @@ let package = Package(
             exclude: ["ONNX/README.md"],
             swiftSettings: swiftSettings
         ),
+        // The system zlib (already required by ZIPFoundation): gzip of closed event files.
+        .systemLibrary(name: "SystemZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "EventServer",
             dependencies: [
-                "DeployerModel",
+                "DeployerModel", "SystemZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

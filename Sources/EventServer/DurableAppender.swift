@@ -21,6 +21,7 @@ final class DurableAppender: @unchecked Sendable {
 
     private let root: URL
     private let maxFileBytes: Int
+    private let compressor: EventFileCompressor?
     private let onCommit: @Sendable (_ events: Int, _ bytes: Int, _ duration: Duration) -> Void
     private let condition = NSCondition()
     private var waiting: [Waiter] = []
@@ -29,9 +30,11 @@ final class DurableAppender: @unchecked Sendable {
     /// Touched only by the writer thread.
     private var files: [String: EventFile] = [:]
 
-    init(root: URL, maxFileBytes: Int, onCommit: @escaping @Sendable (Int, Int, Duration) -> Void) {
+    /// Closed files are handed to `compressor`, if given.
+    init(root: URL, maxFileBytes: Int, compressor: EventFileCompressor? = nil, onCommit: @escaping @Sendable (Int, Int, Duration) -> Void) {
         self.root = root
         self.maxFileBytes = maxFileBytes
+        self.compressor = compressor
         self.onCommit = onCommit
         let thread = Thread { [self] in writeLoop() }
         thread.name = "eventserver-writer"
@@ -72,9 +75,10 @@ final class DurableAppender: @unchecked Sendable {
             if done { break }
             let started = ContinuousClock.now
             do {
-                let bytes = try commit(batch.flatMap(\.records))
+                let (bytes, closed) = try commit(batch.flatMap(\.records))
                 onCommit(batch.reduce(0) { $0 + $1.records.count }, bytes, ContinuousClock.now - started)
                 for waiter in batch { waiter.continuation.resume() }
+                for path in closed { compressor?.compressLater(path) }
             } catch {
                 for waiter in batch { waiter.continuation.resume(throwing: error) }
             }
@@ -85,7 +89,8 @@ final class DurableAppender: @unchecked Sendable {
 
     /// Writes and syncs the records, opening the folder's next file before a line would take
     /// the current one past `maxFileBytes`; on failure truncates every touched file back.
-    private func commit(_ records: [Record]) throws -> Int {
+    /// Returns the bytes written and the files closed by rotation.
+    private func commit(_ records: [Record]) throws -> (bytes: Int, closed: [String]) {
         var lines: [String: [[UInt8]]] = [:]
         var order: [String] = []
         for record in records {
@@ -118,7 +123,7 @@ final class DurableAppender: @unchecked Sendable {
                 try write(chunk, to: file)
             }
             for (file, _) in touched.values { try file.sync() }
-            return records.reduce(0) { $0 + $1.line.count }
+            return (records.reduce(0) { $0 + $1.line.count }, retired.map(\.path))
         } catch {
             for (file, sizeBefore) in touched.values { file.truncate(to: sizeBefore) }
             throw error

@@ -24,16 +24,21 @@ final class EventFile {
         return "events-" + String(repeating: "0", count: max(0, 5 - number.count)) + number + ".jsonl"
     }
 
-    /// The folder's newest file, or its first one when it has none (the folder is created).
+    /// The sequence number of `events-NNNNN.jsonl` or its compressed `.jsonl.gz`.
+    static func sequence(of name: String) -> Int? {
+        guard name.hasPrefix("events-") else { return nil }
+        let rest = name.dropFirst("events-".count)
+        for suffix in [".jsonl", ".jsonl.gz"] where rest.hasSuffix(suffix) { return Int(rest.dropLast(suffix.count)) }
+        return nil
+    }
+
+    /// The folder's newest file (a new one after a compressed newest), or its first one when it has none (the folder is created).
     static func openNewest(folder: URL) throws -> EventFile {
-        let newest = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
-            .compactMap { name -> Int? in
-                guard name.hasPrefix("events-"), name.hasSuffix(".jsonl") else { return nil }
-                return Int(name.dropFirst("events-".count).dropLast(".jsonl".count))
-            }
-            .max()
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        let newest = names.compactMap(sequence(of:)).max()
         guard let newest else { return try create(folder: folder, sequence: 1) }
         let path = folder.appendingPathComponent(name(sequence: newest)).path
+        guard FileManager.default.fileExists(atPath: path) else { return try create(folder: folder, sequence: newest + 1) }
         let descriptor = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
         guard descriptor >= 0 else { throw EventFileError(path: path, operation: "open", code: errno) }
         return try EventFile(path: path, sequence: newest, descriptor: descriptor)
@@ -79,7 +84,7 @@ final class EventFile {
 
     func close() { _ = Glibc.close(descriptor) }
 
-    private static func syncDirectory(_ directory: URL) throws {
+    static func syncDirectory(_ directory: URL) throws {
         let descriptor = open(directory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard descriptor >= 0 else { throw EventFileError(path: directory.path, operation: "open", code: errno) }
         defer { _ = Glibc.close(descriptor) }

@@ -23,19 +23,36 @@ struct EventReader: Sendable {
         }
         return folders.flatMap { folder -> [URL] in
             let directory = root.appendingPathComponent(folder)
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-            return names.filter { $0.hasPrefix("events-") && $0.hasSuffix(".jsonl") }.sorted().map { directory.appendingPathComponent($0) }
+            let names = Set((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
+            // A file being compressed may briefly exist in both forms: the gzip is complete.
+            let current = names.filter { EventFile.sequence(of: $0) != nil && !($0.hasSuffix(".jsonl") && names.contains($0 + ".gz")) }
+            return current.sorted().map { directory.appendingPathComponent($0) }
         }
     }
 
-    /// The whole lines of `file` after `offset` stored within `since...until` (timestamps in the
-    /// stored form), and the offset after the last whole line.
+    /// The read position of a file that will not change any more.
+    static let finished = Int.max
+
+    /// The name a file's read position is kept under: the same for a file and its gzip, whose
+    /// content is the same bytes.
+    static func positionKey(_ file: URL) -> String {
+        file.path.hasSuffix(".gz") ? String(file.path.dropLast(3)) : file.path
+    }
+
+    /// The whole lines of `file` (or its gzip) after `offset` stored within `since...until`
+    /// (timestamps in the stored form), and the offset after the last whole line (`finished`
+    /// for a gzip).
     static func lines(of file: URL, from offset: Int, since: String, until: String) throws -> (lines: [UInt8], offset: Int) {
-        let handle = try FileHandle(forReadingFrom: file)
-        defer { try? handle.close() }
-        try handle.seek(toOffset: UInt64(offset))
-        let bytes = [UInt8](try handle.readToEnd() ?? Data())
-        guard let lastNewline = bytes.lastIndex(of: UInt8(ascii: "\n")) else { return ([], offset) }
+        let bytes: [UInt8]
+        if file.pathExtension == "gz" {
+            bytes = Array(try EventFileCompressor.decompress(file.path).dropFirst(offset))
+        } else {
+            guard let handle = try? FileHandle(forReadingFrom: file) else { return ([], offset) }  // compressed meanwhile
+            defer { try? handle.close() }
+            try handle.seek(toOffset: UInt64(offset))
+            bytes = [UInt8](try handle.readToEnd() ?? Data())
+        }
+        guard let lastNewline = bytes.lastIndex(of: UInt8(ascii: "\n")) else { return ([], file.pathExtension == "gz" ? Self.finished : offset) }
         var selected: [UInt8] = []
         var start = 0
         while start <= lastNewline {
@@ -44,7 +61,8 @@ struct EventReader: Sendable {
             if let stamp = storedTimestamp(line), stamp >= since, stamp <= until { selected += line }
             start = end + 1
         }
-        return (selected, offset + lastNewline + 1)
+        // A gzip never grows: once read it is done.
+        return (selected, file.pathExtension == "gz" ? Self.finished : offset + lastNewline + 1)
     }
 
     private static let timestampMarker = Array(",\"serverTimestamp\":\"".utf8)

@@ -20,9 +20,12 @@ public enum EventServerAssembly {
         root: URL, config: EventServerConfig, host: String, port: Int, logger: Logger, onListening: @escaping @Sendable (String) async -> Void
     ) throws -> [any Service] {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let compressor = EventFileCompressor(logger: logger)
+        let closed = try EventFileCompressor.recover(root: root)
         for path in try TornLineRepair.repair(root: root) { logger.warning("cut a torn last line left by a crash in \(path)") }
+        for path in closed { compressor.compressLater(path) }
         let metrics = EventServerMetrics()
-        let appender = DurableAppender(root: root, maxFileBytes: config.maxFileBytes) { events, bytes, duration in
+        let appender = DurableAppender(root: root, maxFileBytes: config.maxFileBytes, compressor: compressor) { events, bytes, duration in
             metrics.stored(events: events, bytes: bytes, commit: duration)
         }
         let ingest = EventIngest(config: config, appender: appender, metrics: metrics, now: Date.init)
@@ -115,12 +118,14 @@ struct EventResponder: HTTPResponder {
             let body = ResponseBody { writer in
                 let sinceText = MillisecondTimestamp.format(since, zone: "+0000")
                 let untilText = until.map { MillisecondTimestamp.format($0, zone: "+0000") } ?? "9999"
-                var offsets: [URL: Int] = [:]
+                var offsets: [String: Int] = [:]
                 var quietSince = ContinuousClock.now
                 while true {
                     for file in reader.files(destinations: destinations, topic: topic, routingKey: routingKey, since: since, until: until ?? Date()) {
-                        let (lines, offset) = try EventReader.lines(of: file, from: offsets[file] ?? 0, since: sinceText, until: untilText)
-                        offsets[file] = offset
+                        let position = EventReader.positionKey(file)
+                        guard offsets[position] != EventReader.finished else { continue }
+                        let (lines, offset) = try EventReader.lines(of: file, from: offsets[position] ?? 0, since: sinceText, until: untilText)
+                        offsets[position] = offset
                         guard !lines.isEmpty else { continue }
                         try await writer.write(ByteBuffer(bytes: lines))
                         quietSince = ContinuousClock.now

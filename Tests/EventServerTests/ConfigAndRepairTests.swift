@@ -60,6 +60,26 @@ import Testing
     }
 }
 
+@Suite struct CompressionRecoveryTests {
+    @Test func aCrashDuringCompressionIsFinishedAtStart() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("eventserver-recover-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+        for name in ["events-00001.jsonl", "events-00002.jsonl", "events-00003.jsonl", "events-00004.jsonl"] {
+            try "{\"a\":1}\n".write(toFile: path(name), atomically: true, encoding: .utf8)
+        }
+        try EventFileCompressor.compress(path("events-00001.jsonl"))
+        try "{\"a\":1}\n".write(toFile: path("events-00001.jsonl"), atomically: true, encoding: .utf8)  // killed before the unlink
+        try "partial".write(toFile: path("events-00002.jsonl.gz.tmp"), atomically: true, encoding: .utf8)  // killed while writing
+        let toCompress = try EventFileCompressor.recover(root: folder).map { URL(fileURLWithPath: $0).lastPathComponent }.sorted()
+        #expect(toCompress == ["events-00002.jsonl", "events-00003.jsonl"], "all closed files but the newest")
+        let left = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+        #expect(left == ["events-00001.jsonl.gz", "events-00002.jsonl", "events-00003.jsonl", "events-00004.jsonl"])
+        #expect(try EventFileCompressor.decompress(path("events-00001.jsonl.gz")) == Array("{\"a\":1}\n".utf8))
+    }
+}
+
 @Suite struct EventReaderTests {
     @Test func linesAreReadByTimeRangeAndFromWhereTheLastReadEnded() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("eventserver-read-\(UUID().uuidString)")

@@ -1,5 +1,6 @@
 import DeployerModel
 import Foundation
+import Logging
 import Testing
 
 @testable import EventServer
@@ -10,8 +11,8 @@ import Testing
     let root = FileManager.default.temporaryDirectory.appendingPathComponent("eventserver-\(UUID().uuidString)")
     static let date = Date(timeIntervalSince1970: 1_795_878_309.25)  // 2026-11-28T15:05:09.250Z
 
-    func makeIngest(_ config: EventServerConfig = EventServerConfig()) -> (EventIngest, DurableAppender) {
-        let appender = DurableAppender(root: root, maxFileBytes: config.maxFileBytes) { _, _, _ in }
+    func makeIngest(_ config: EventServerConfig = EventServerConfig(), compressor: EventFileCompressor? = nil) -> (EventIngest, DurableAppender) {
+        let appender = DurableAppender(root: root, maxFileBytes: config.maxFileBytes, compressor: compressor) { _, _, _ in }
         return (EventIngest(config: config, appender: appender, metrics: EventServerMetrics(), now: { Self.date }), appender)
     }
 
@@ -19,9 +20,10 @@ import Testing
     func stored() throws -> [(folder: String, line: JSONValue)] {
         guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) else { return [] }
         var lines: [(String, JSONValue)] = []
-        for case let url as URL in walker where url.pathExtension == "jsonl" {
+        for case let url as URL in walker where EventFile.sequence(of: url.lastPathComponent) != nil {
             let folder = url.deletingLastPathComponent().path.replacingOccurrences(of: root.path + "/", with: "")
-            for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n") { lines.append((folder, try JSONValue.parse(String(line)))) }
+            let content = url.pathExtension == "gz" ? try EventFileCompressor.decompress(url.path) : Array(try Data(contentsOf: url))
+            for line in content.split(separator: UInt8(ascii: "\n")) { lines.append((folder, try JSONValue.parse(line))) }
         }
         return lines
     }
@@ -84,9 +86,10 @@ import Testing
         #expect(Set(try stored().map(\.folder)) == ["queries/apinode-query/r/2026/11/28/15", "audit/deployer-audit/2026/11"])
     }
 
-    @Test func concurrentRequestsShareCommitsAndFilesRotateBySize() async throws {
+    @Test func concurrentRequestsShareCommitsAndFilesRotateBySizeAndClosedOnesAreCompressed() async throws {
         defer { try? FileManager.default.removeItem(at: root) }
-        let (ingest, appender) = makeIngest(EventServerConfig(maxFileBytes: 4096))
+        let compressor = EventFileCompressor(logger: Logger(label: "test"))
+        let (ingest, appender) = makeIngest(EventServerConfig(maxFileBytes: 4096), compressor: compressor)
         defer { appender.stop() }
         await withTaskGroup(of: Int.self) { group in
             for writer in 0..<20 {
@@ -97,13 +100,24 @@ import Testing
             }
             for await status in group { #expect(status == 200) }
         }
+        compressor.drain()
         let events = try stored()
+        #expect(events.count == 200)
         #expect(Set(events.map { "\($0.line["clientEvent"]!["writer"]!)/\($0.line["clientEvent"]!["n"]!)" }).count == 200)
-        let files = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("t/r/2026/11/28/15").path)
-        #expect(files.count > 1 && files.contains("events-00001.jsonl"), "\(files)")
+        let folder = root.appendingPathComponent("t/r/2026/11/28/15")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+        let newest = try #require(files.max { EventFile.sequence(of: $0)! < EventFile.sequence(of: $1)! })
+        #expect(files.count > 1 && newest.hasSuffix(".jsonl") && files.filter { $0.hasSuffix(".jsonl") } == [newest], "closed files are gzipped: \(files)")
         for file in files {
-            let size = try FileManager.default.attributesOfItem(atPath: root.appendingPathComponent("t/r/2026/11/28/15/\(file)").path)[.size] as? Int
-            #expect((size ?? 0) <= 4096 + 200, "\(file): \(size ?? 0) bytes")
+            let content = file.hasSuffix(".gz") ? try EventFileCompressor.decompress(folder.appendingPathComponent(file).path) : Array(try Data(contentsOf: folder.appendingPathComponent(file)))
+            #expect(content.count <= 4096, "\(file): \(content.count) bytes")
         }
+        // Reading back goes through the gzips and the open file alike, once each.
+        let reader = EventReader(root: root)
+        let readable = reader.files(destinations: [Destination(name: "default")], topic: "t", routingKey: "r", since: Self.date, until: Self.date)
+        let read = try readable.reduce(0) { count, file in
+            count + (try EventReader.lines(of: file, from: 0, since: "2026", until: "9999").lines.split(separator: UInt8(ascii: "\n")).count)
+        }
+        #expect(readable.count == files.count && read == 200)
     }
 }

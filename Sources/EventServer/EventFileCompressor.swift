@@ -1,0 +1,97 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Logging
+import SystemZlib
+
+/// Gzips closed event files (`events-NNNNN.jsonl` → `events-NNNNN.jsonl.gz`) on a queue of its
+/// own, so commits never wait for it. Crash-safe: the gzip is written as `.gz.tmp`, synced and
+/// renamed (folder synced) before the original is removed; at start, a leftover `.gz.tmp` is
+/// removed and an original whose `.gz` exists is removed.
+final class EventFileCompressor: Sendable {
+    private let queue = DispatchQueue(label: "eventserver-compress")
+    private let logger: Logger
+
+    init(logger: Logger) { self.logger = logger }
+
+    /// Compresses the file soon; a failure is logged and the file stays as it is.
+    func compressLater(_ path: String) {
+        queue.async { [logger] in
+            do {
+                try Self.compress(path)
+            } catch {
+                logger.error("cannot compress \(path): \(error)")
+            }
+        }
+    }
+
+    /// Waits until every queued compression is done.
+    func drain() { queue.sync {} }
+
+    static func compress(_ path: String) throws {
+        let target = path + ".gz"
+        let temporary = target + ".tmp"
+        guard let output = gzopen(temporary, "wb6") else { throw EventFileError(path: temporary, operation: "gzopen", code: errno) }
+        do {
+            let input = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+            defer { try? input.close() }
+            while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty {
+                let written = chunk.withUnsafeBytes { gzwrite(output, $0.baseAddress, UInt32($0.count)) }
+                guard written == Int32(chunk.count) else { throw EventFileError(path: temporary, operation: "gzwrite", code: errno) }
+            }
+        } catch {
+            gzclose(output)
+            unlink(temporary)
+            throw error
+        }
+        guard gzclose(output) == Z_OK else { throw EventFileError(path: temporary, operation: "gzclose", code: errno) }
+        try syncFile(temporary)
+        guard rename(temporary, target) == 0 else { throw EventFileError(path: target, operation: "rename", code: errno) }
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try EventFile.syncDirectory(folder)
+        guard unlink(path) == 0 else { throw EventFileError(path: path, operation: "unlink", code: errno) }
+        try EventFile.syncDirectory(folder)
+    }
+
+    /// Finishes what a crash interrupted under `root` and returns the closed files still to
+    /// compress: every `.jsonl` but the newest of its folder.
+    static func recover(root: URL) throws -> [String] {
+        guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) else { return [] }
+        var byFolder: [String: [String]] = [:]
+        for case let url as URL in walker {
+            let path = url.path
+            if path.hasSuffix(".jsonl.gz.tmp") {
+                unlink(path)
+            } else if path.hasSuffix(".jsonl") {
+                if FileManager.default.fileExists(atPath: path + ".gz") {
+                    unlink(path)
+                } else {
+                    byFolder[url.deletingLastPathComponent().path, default: []].append(path)
+                }
+            }
+        }
+        return byFolder.values.flatMap { $0.sorted().dropLast() }
+    }
+
+    /// The whole content of a gzip file.
+    static func decompress(_ path: String) throws -> [UInt8] {
+        guard let input = gzopen(path, "rb") else { throw EventFileError(path: path, operation: "gzopen", code: errno) }
+        defer { gzclose(input) }
+        var content: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { gzread(input, $0.baseAddress, UInt32($0.count)) }
+            guard count >= 0 else { throw EventFileError(path: path, operation: "gzread", code: errno) }
+            if count == 0 { return content }
+            content += buffer[0..<Int(count)]
+        }
+    }
+
+    private static func syncFile(_ path: String) throws {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw EventFileError(path: path, operation: "open", code: errno) }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else { throw EventFileError(path: path, operation: "fsync", code: errno) }
+    }
+}
