@@ -5,34 +5,81 @@ import Foundation
 import Logging
 import SystemZlib
 
-/// Gzips closed event files (`events-NNNNN.jsonl` → `events-NNNNN.jsonl.gz`) on a queue of its
-/// own, so commits never wait for it. Crash-safe: the gzip is written as `.gz.tmp`, synced and
-/// renamed (folder synced) before the original is removed; at start, a leftover `.gz.tmp` is
-/// removed and an original whose `.gz` exists is removed.
-final class EventFileCompressor: Sendable {
-    private let queue = DispatchQueue(label: "eventserver-compress")
+/// Gzips closed event files (`events-NNNNN.jsonl` → `events-NNNNN.jsonl.gz`) on a thread of its
+/// own at a lower priority (nice 10) and the fastest level, so that under load compression
+/// yields the cores to ingest and catches up when it is quieter; commits never wait for it.
+/// Crash-safe: the gzip is written as `.gz.tmp`, synced and renamed (folder synced) before the
+/// original is removed; at start, a leftover `.gz.tmp` is removed and an original whose `.gz`
+/// exists is removed.
+final class EventFileCompressor: @unchecked Sendable {
     private let logger: Logger
+    private let condition = NSCondition()
+    private var jobs: [String] = []
+    private var busy = false
+    private var stopping = false
 
-    init(logger: Logger) { self.logger = logger }
+    init(logger: Logger) {
+        self.logger = logger
+        let thread = Thread { [self] in
+            // On Linux the nice value is per thread: this lowers the compressor alone.
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+            work()
+        }
+        thread.name = "eventserver-compress"
+        thread.start()
+    }
 
     /// Compresses the file soon; a failure is logged and the file stays as it is.
     func compressLater(_ path: String) {
-        queue.async { [logger] in
+        condition.lock()
+        jobs.append(path)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Waits until every queued compression is done.
+    func drain() {
+        condition.lock()
+        while !jobs.isEmpty || busy { condition.wait() }
+        condition.unlock()
+    }
+
+    /// Ends the thread once the queued compressions are done (what is left is picked up at the
+    /// next start).
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func work() {
+        while true {
+            condition.lock()
+            while jobs.isEmpty && !stopping { condition.wait() }
+            guard !jobs.isEmpty else {
+                condition.unlock()
+                return
+            }
+            let path = jobs.removeFirst()
+            busy = true
+            condition.unlock()
             do {
                 try Self.compress(path)
             } catch {
                 logger.error("cannot compress \(path): \(error)")
             }
+            condition.lock()
+            busy = false
+            condition.broadcast()
+            condition.unlock()
         }
     }
-
-    /// Waits until every queued compression is done.
-    func drain() { queue.sync {} }
 
     static func compress(_ path: String) throws {
         let target = path + ".gz"
         let temporary = target + ".tmp"
-        guard let output = gzopen(temporary, "wb6") else { throw EventFileError(path: temporary, operation: "gzopen", code: errno) }
+        guard let output = gzopen(temporary, "wb1") else { throw EventFileError(path: temporary, operation: "gzopen", code: errno) }
         do {
             let input = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
             defer { try? input.close() }

@@ -33,17 +33,19 @@ public enum EventServerAssembly {
             responder: EventResponder(ingest: ingest, access: EventAccess(config: config), reader: EventReader(root: root), metrics: metrics),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "eventserver"),
             onServerRunning: { channel in await onListening("http://\(host):\(channel.localAddress?.port ?? port)") }, logger: logger)
-        return [AppenderService(appender: appender), application]
+        return [AppenderService(appender: appender, compressor: compressor), application]
     }
 }
 
-/// Stops the writer at shutdown, once the HTTP server has stopped taking events.
+/// Stops the writer and the compressor at shutdown, once the HTTP server has stopped taking events.
 struct AppenderService: Service {
     let appender: DurableAppender
+    let compressor: EventFileCompressor
 
     func run() async throws {
         try? await gracefulShutdown()
         appender.stop()
+        compressor.stop()
     }
 }
 

@@ -89,6 +89,7 @@ import Testing
     @Test func concurrentRequestsShareCommitsAndFilesRotateBySizeAndClosedOnesAreCompressed() async throws {
         defer { try? FileManager.default.removeItem(at: root) }
         let compressor = EventFileCompressor(logger: Logger(label: "test"))
+        defer { compressor.stop() }
         let (ingest, appender) = makeIngest(EventServerConfig(maxFileBytes: 4096), compressor: compressor)
         defer { appender.stop() }
         await withTaskGroup(of: Int.self) { group in
