@@ -55,14 +55,22 @@ public struct EventIngest: Sendable {
     static func events(in body: [UInt8], ndjson: Bool) throws -> [JSONValue] {
         let events: [JSONValue]
         if ndjson {
-            events = try body.split(separator: UInt8(ascii: "\n")).enumerated().compactMap { index, line in
-                guard line.contains(where: { ![0x20, 0x09, 0x0D].contains($0) }) else { return nil }
+            var parsed: [JSONValue] = []
+            var start = body.startIndex
+            var lineNumber = 0
+            while start < body.endIndex {
+                let end = body[start...].firstIndex(of: UInt8(ascii: "\n")) ?? body.endIndex
+                lineNumber += 1
+                let line = body[start..<end]
+                start = end + 1
+                guard line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { continue }
                 do {
-                    return try JSONValue.parse(line)
+                    parsed.append(try JSONValue.parse(line))
                 } catch {
-                    throw EventAccess.Refusal(status: 400, reason: "malformed", message: "line \(index + 1): \(error)")
+                    throw EventAccess.Refusal(status: 400, reason: "malformed", message: "line \(lineNumber): \(error)")
                 }
             }
+            events = parsed
         } else {
             let document: JSONValue
             do {

@@ -58,6 +58,15 @@ import Testing
         #expect(try stored().isEmpty)
     }
 
+    @Test func aBadNDJSONLineIsNamedByItsLineNumber() async throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let (ingest, appender) = makeIngest()
+        defer { appender.stop() }
+        let answer = await ingest.ingest(topic: "t", routingKey: "r", key: nil, ndjson: true, body: Array("{\"id\":1}\n\n  \n{oops}\n".utf8), origin: "")
+        #expect(answer.status == 400 && answer.body["message"]?.stringValue?.hasPrefix("line 4: ") == true, "\(answer.body)")
+        #expect(try stored().isEmpty)
+    }
+
     @Test func topicsRoutingKeysAndKeysAreChecked() async throws {
         defer { try? FileManager.default.removeItem(at: root) }
         let config = EventServerConfig(
