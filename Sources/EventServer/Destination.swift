@@ -55,19 +55,17 @@ public struct Destination: Sendable, Equatable {
 
     /// The folder, relative to the root, of events of this topic and routing key stored at `date`.
     func folder(topic: String, routingKey: String, date: Date) -> String {
-        var parts = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: date)
-        parts.calendar = nil
-        func padded(_ value: Int?, _ width: Int) -> String {
-            let text = String(value ?? 0)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
+        // `2026-11-28T15:05:09.250Z`: year, month, day and hour at fixed places (UTC).
+        let stamp = Array(MillisecondTimestamp.format(date, zone: "Z").utf8)
+        func part(_ range: Range<Int>) -> String { String(decoding: stamp[range], as: UTF8.self) }
+        // Date tokens first: a topic or routing key may itself contain `MM` or `HH`.
         let path = pathPattern
+            .replacingOccurrences(of: "YYYY", with: part(0..<4))
+            .replacingOccurrences(of: "MM", with: part(5..<7))
+            .replacingOccurrences(of: "DD", with: part(8..<10))
+            .replacingOccurrences(of: "HH", with: part(11..<13))
             .replacingOccurrences(of: "<topic>", with: topic)
             .replacingOccurrences(of: "<routing-key>", with: routingKey)
-            .replacingOccurrences(of: "YYYY", with: padded(parts.year, 4))
-            .replacingOccurrences(of: "MM", with: padded(parts.month, 2))
-            .replacingOccurrences(of: "DD", with: padded(parts.day, 2))
-            .replacingOccurrences(of: "HH", with: padded(parts.hour, 2))
         let joined = folder.isEmpty ? path : folder + "/" + path
         return joined.split(separator: "/").joined(separator: "/")
     }

@@ -5,37 +5,47 @@ import Foundation
 /// destinations by topic and routing key, and the names that become folders.
 struct EventAccess: Sendable {
     let config: EventServerConfig
+    /// Whether any key is configured; when none is, everyone may use every destination.
+    private let keyed: Bool
+    /// Digests of every configured key, and of the keys each destination accepts (aligned with
+    /// `config.destinations`), computed once.
+    private let known: [[UInt8]]
+    private let accepted: [[[UInt8]]]
+
+    init(config: EventServerConfig) {
+        self.config = config
+        keyed = !config.authKeys.isEmpty || config.destinations.contains { $0.requiredKeys != nil }
+        known = (config.authKeys + config.destinations.flatMap { $0.requiredKeys ?? [] }).map(Self.digest)
+        accepted = config.destinations.map { ($0.requiredKeys ?? config.authKeys).map(Self.digest) }
+    }
 
     /// The destinations matching topic and routing key that this key may write to (and read from).
     func destinations(topic: String, routingKey: String, key: String?) throws -> [Destination] {
-        let keyed = !config.authKeys.isEmpty || config.destinations.contains { $0.requiredKeys != nil }
+        var given: [UInt8]?
         if keyed {
             guard let key, !key.isEmpty else { throw Refusal(status: 401, reason: "unauthorized", message: "an event key is required (X-Event-Key)") }
-            let known = config.authKeys + config.destinations.flatMap { $0.requiredKeys ?? [] }
-            guard known.contains(where: { Self.sameKey($0, key) }) else {
+            let digest = Self.digest(key)
+            guard known.contains(where: { Self.same($0, digest) }) else {
                 throw Refusal(status: 401, reason: "unauthorized", message: "the event key is not valid")
             }
+            given = digest
         }
-        let matching = config.destinations.filter { $0.accepts(topic: topic, routingKey: routingKey) }
+        let matching = config.destinations.indices.filter { config.destinations[$0].accepts(topic: topic, routingKey: routingKey) }
         guard !matching.isEmpty else {
             throw Refusal(status: 404, reason: "unknown-topic", message: "no destination takes topic \"\(topic)\" with routing key \"\(routingKey)\"")
         }
-        let allowed = matching.filter { destination in
-            guard keyed, let key else { return true }
-            let accepted = destination.requiredKeys ?? config.authKeys
-            return accepted.contains { Self.sameKey($0, key) }
-        }
+        let allowed = matching.filter { index in given.map { digest in accepted[index].contains { Self.same($0, digest) } } ?? true }
         guard !allowed.isEmpty else {
             throw Refusal(status: 403, reason: "forbidden", message: "this key may not use topic \"\(topic)\" with routing key \"\(routingKey)\"")
         }
-        return allowed
+        return allowed.map { config.destinations[$0] }
     }
 
-    /// Compares keys through their digests, in time independent of where they differ.
-    private static func sameKey(_ expected: String, _ given: String) -> Bool {
-        let left = SHA256.hash(data: Data(expected.utf8))
-        let right = SHA256.hash(data: Data(given.utf8))
-        return zip(left, right).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    private static func digest(_ key: String) -> [UInt8] { Array(SHA256.hash(data: Data(key.utf8))) }
+
+    /// Compares digests in time independent of where they differ.
+    private static func same(_ left: [UInt8], _ right: [UInt8]) -> Bool {
+        zip(left, right).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
     /// Topic and routing key become folder names: letters, digits, `.`, `_`, `-`.

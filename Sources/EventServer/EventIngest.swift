@@ -11,7 +11,7 @@ public struct EventIngest: Sendable {
         public let body: JSONValue
     }
 
-    let config: EventServerConfig
+    let access: EventAccess
     let appender: DurableAppender
     let metrics: EventServerMetrics
     let now: @Sendable () -> Date
@@ -24,17 +24,13 @@ public struct EventIngest: Sendable {
         do {
             let topic = try EventAccess.checkedName(topic, parameter: "topic")
             let routingKey = try EventAccess.checkedName(routingKey ?? Self.defaultRoutingKey, parameter: "routingKey")
-            let destinations = try EventAccess(config: config).destinations(topic: topic, routingKey: routingKey, key: key)
+            let destinations = try access.destinations(topic: topic, routingKey: routingKey, key: key)
             let events = try Self.events(in: body, ndjson: ndjson)
             let date = now()
-            let suffix = Array(",\"origAddress\":".utf8) + JSONValue.string(origin).serialized()
-                + Array(",\"serverTimestamp\":\"\(MillisecondTimestamp.format(date, zone: "+0000"))\"}\n".utf8)
-            var records: [DurableAppender.Record] = []
-            for destination in destinations {
+            let lines = EventEnvelope.lines(events, origin: origin, date: date)
+            let records = destinations.flatMap { destination in
                 let folder = destination.folder(topic: topic, routingKey: routingKey, date: date)
-                for event in events {
-                    records.append(.init(folder: folder, line: Array("{\"clientEvent\":".utf8) + event.serialized(sortingKeys: false) + suffix))
-                }
+                return lines.map { DurableAppender.Record(folder: folder, line: $0) }
             }
             do {
                 try await appender.append(records)

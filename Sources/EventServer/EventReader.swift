@@ -26,7 +26,7 @@ struct EventReader: Sendable {
             let names = Set((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
             // A file being compressed may briefly exist in both forms: the gzip is complete.
             let current = names.filter { EventFile.sequence(of: $0) != nil && !($0.hasSuffix(".jsonl") && names.contains($0 + ".gz")) }
-            return current.sorted().map { directory.appendingPathComponent($0) }
+            return current.sorted { EventFile.sequence(of: $0)! < EventFile.sequence(of: $1)! }.map { directory.appendingPathComponent($0) }
         }
     }
 
@@ -58,23 +58,11 @@ struct EventReader: Sendable {
         while start <= lastNewline {
             let end = bytes[start...lastNewline].firstIndex(of: UInt8(ascii: "\n"))!
             let line = bytes[start...end]
-            if let stamp = storedTimestamp(line), stamp >= since, stamp <= until { selected += line }
+            if let stamp = EventEnvelope.timestamp(of: line), stamp >= since, stamp <= until { selected += line }
             start = end + 1
         }
         // A gzip never grows: once read it is done.
         return (selected, file.pathExtension == "gz" ? Self.finished : offset + lastNewline + 1)
-    }
-
-    private static let timestampMarker = Array(",\"serverTimestamp\":\"".utf8)
-
-    /// The `serverTimestamp` the server wrote last on each line.
-    private static func storedTimestamp(_ line: ArraySlice<UInt8>) -> String? {
-        // The line ends `…,"serverTimestamp":"2026-11-28T15:05:09.250+0000"}\n`.
-        guard line.count >= timestampMarker.count + 28 + 3 else { return nil }
-        let start = line.endIndex - 3 - 28 - timestampMarker.count
-        guard line[start..<(start + timestampMarker.count)].elementsEqual(timestampMarker) else { return nil }
-        let stamp = start + timestampMarker.count
-        return String(decoding: line[stamp..<(stamp + 28)], as: UTF8.self)
     }
 
     /// `since`/`until`: a duration back from now (`90s`, `30m`, `1h`, `2d`) or an RFC 3339 time.

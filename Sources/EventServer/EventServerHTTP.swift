@@ -28,9 +28,10 @@ public enum EventServerAssembly {
         let appender = DurableAppender(root: root, maxFileBytes: config.maxFileBytes, compressor: compressor) { events, bytes, duration in
             metrics.stored(events: events, bytes: bytes, commit: duration)
         }
-        let ingest = EventIngest(config: config, appender: appender, metrics: metrics, now: Date.init)
+        let access = EventAccess(config: config)
+        let ingest = EventIngest(access: access, appender: appender, metrics: metrics, now: Date.init)
         let application = Application(
-            responder: EventResponder(ingest: ingest, access: EventAccess(config: config), reader: EventReader(root: root), metrics: metrics),
+            responder: EventResponder(ingest: ingest, access: access, reader: EventReader(root: root), metrics: metrics),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "eventserver"),
             onServerRunning: { channel in await onListening("http://\(host):\(channel.localAddress?.port ?? port)") }, logger: logger)
         return [AppenderService(appender: appender, compressor: compressor), application]
@@ -118,8 +119,8 @@ struct EventResponder: HTTPResponder {
             let follow = parameters.get("follow") == "true" && until == nil
             let reader = reader
             let body = ResponseBody { writer in
-                let sinceText = MillisecondTimestamp.format(since, zone: "+0000")
-                let untilText = until.map { MillisecondTimestamp.format($0, zone: "+0000") } ?? "9999"
+                let sinceText = EventEnvelope.timestamp(since)
+                let untilText = until.map(EventEnvelope.timestamp) ?? "9999"
                 var offsets: [String: Int] = [:]
                 var quietSince = ContinuousClock.now
                 while true {

@@ -4,8 +4,15 @@ import Prometheus
 /// latency, and rejected requests by reason.
 public struct EventServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
+    private let events: Counter
+    private let bytes: Counter
+    private let commits: DurationHistogram
 
-    public init() {}
+    public init() {
+        events = registry.makeCounter(name: "eventserver_events_stored_total", labels: [], help: "Events durably stored")
+        bytes = registry.makeCounter(name: "eventserver_bytes_stored_total", labels: [], help: "Bytes durably stored")
+        commits = registry.makeDurationHistogram(name: "eventserver_commit_seconds", buckets: Self.commitBuckets, help: "Time to write and fsync one group commit")
+    }
 
     static let commitBuckets: [Duration] = [
         .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
@@ -13,10 +20,9 @@ public struct EventServerMetrics: Sendable {
     ]
 
     func stored(events: Int, bytes: Int, commit: Duration) {
-        registry.makeCounter(name: "eventserver_events_stored_total", labels: [], help: "Events durably stored").increment(by: Int64(events))
-        registry.makeCounter(name: "eventserver_bytes_stored_total", labels: [], help: "Bytes durably stored").increment(by: Int64(bytes))
-        registry.makeDurationHistogram(name: "eventserver_commit_seconds", buckets: Self.commitBuckets, help: "Time to write and fsync one group commit")
-            .record(commit)
+        self.events.increment(by: Int64(events))
+        self.bytes.increment(by: Int64(bytes))
+        commits.record(commit)
     }
 
     func rejected(_ reason: String) {

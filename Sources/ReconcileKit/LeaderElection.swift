@@ -181,22 +181,3 @@ public struct LeaderElectedService<C: Clock>: Service where C.Duration == Durati
         try await elector.run { try await service.run() }
     }
 }
-
-/// A lease in memory, for tests.
-public actor MemoryLeaseLock: LeaseLock {
-    private var stored: (record: LeaseRecord, version: Int)?
-
-    public init() {}
-
-    public func get() -> (record: LeaseRecord, version: String)? { stored.map { ($0.record, String($0.version)) } }
-
-    public func create(_ record: LeaseRecord) throws {
-        guard stored == nil else { throw LeaseConflict() }
-        stored = (record, 1)
-    }
-
-    public func update(_ record: LeaseRecord, version: String) throws {
-        guard let current = stored, String(current.version) == version else { throw LeaseConflict() }
-        stored = (record, current.version + 1)
-    }
-}

@@ -43,6 +43,12 @@ import Testing
         }
     }
 
+    @Test func folderPatternsTakeDateTokensButLeaveNamesAsTheyAre() {
+        let date = Date(timeIntervalSince1970: 1_795_878_309.25)  // 2026-11-28T15:05:09.250Z
+        #expect(Destination(name: "d").folder(topic: "HHMM", routingKey: "DD-YYYY", date: date) == "HHMM/DD-YYYY/2026/11/28/15")
+        #expect(Destination(name: "d", folder: "audit", pathPattern: "YYYY-MM/<topic>").folder(topic: "t", routingKey: "r", date: date) == "audit/2026-11/t")
+    }
+
     @Test func aTornLastLineIsCutAndWholeFilesAreLeftAlone() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("eventserver-repair-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }

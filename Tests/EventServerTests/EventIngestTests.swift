@@ -13,7 +13,7 @@ import Testing
 
     func makeIngest(_ config: EventServerConfig = EventServerConfig(), compressor: EventFileCompressor? = nil) -> (EventIngest, DurableAppender) {
         let appender = DurableAppender(root: root, maxFileBytes: config.maxFileBytes, compressor: compressor) { _, _, _ in }
-        return (EventIngest(config: config, appender: appender, metrics: EventServerMetrics(), now: { Self.date }), appender)
+        return (EventIngest(access: EventAccess(config: config), appender: appender, metrics: EventServerMetrics(), now: { Self.date }), appender)
     }
 
     /// Every stored line under the root, parsed, with the folder it is in.
@@ -95,7 +95,7 @@ import Testing
         #expect(Set(try stored().map(\.folder)) == ["queries/apinode-query/r/2026/11/28/15", "audit/deployer-audit/2026/11"])
     }
 
-    @Test func concurrentRequestsShareCommitsAndFilesRotateBySizeAndClosedOnesAreCompressed() async throws {
+    @Test func concurrentRequestsAreAllStoredFilesRotateBySizeAndClosedOnesAreCompressed() async throws {
         defer { try? FileManager.default.removeItem(at: root) }
         let compressor = EventFileCompressor(logger: Logger(label: "test"))
         defer { compressor.stop() }

@@ -105,3 +105,20 @@ actor FailingLeaseLock: LeaseLock {
         try await inner.update(record, version: version)
     }
 }
+
+/// A lease in memory, for tests.
+actor MemoryLeaseLock: LeaseLock {
+    private var stored: (record: LeaseRecord, version: Int)?
+
+    func get() -> (record: LeaseRecord, version: String)? { stored.map { ($0.record, String($0.version)) } }
+
+    func create(_ record: LeaseRecord) throws {
+        guard stored == nil else { throw LeaseConflict() }
+        stored = (record, 1)
+    }
+
+    func update(_ record: LeaseRecord, version: String) throws {
+        guard let current = stored, String(current.version) == version else { throw LeaseConflict() }
+        stored = (record, current.version + 1)
+    }
+}

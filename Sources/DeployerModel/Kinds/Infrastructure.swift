@@ -203,3 +203,8 @@ extension Infrastructure {
         return errors
     }
 }
+
+extension Infrastructure.Spec {
+    /// `resyncPeriod` as a duration (5 minutes if it cannot be read).
+    public var resyncDuration: Duration { Duration(kubernetesString: resyncPeriod) ?? .seconds(300) }
+}

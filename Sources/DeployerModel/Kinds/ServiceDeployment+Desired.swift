@@ -1,8 +1,3 @@
-extension Infrastructure.Spec {
-    /// `resyncPeriod` as a duration (5 minutes if it cannot be read).
-    public var resyncDuration: Duration { Duration(kubernetesString: resyncPeriod) ?? .seconds(300) }
-}
-
 extension ServiceDeployment.Spec {
     /// The versions to serve and their weights (a single `version` is weight 100).
     public var desiredVersions: [ServiceDeployment.ActiveGeneration] {
