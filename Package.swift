@@ -69,10 +69,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "EventShipping",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "APINode",
             dependencies: [
-                "DeployerModel", "ModelRuntime",
+                "DeployerModel", "ModelRuntime", "EventShipping",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -145,7 +157,7 @@ let package = Package(
         .executableTarget(
             name: "apideployer",
             dependencies: [
-                "DeployerModel", "DeployerCore", "DeployerStores", "DeployerServer", "DeployerDrivers", "CloudHTTP", "APINode", "EventServer", "ReconcileKit",
+                "DeployerModel", "DeployerCore", "DeployerStores", "DeployerServer", "DeployerDrivers", "CloudHTTP", "APINode", "EventServer", "EventShipping", "ReconcileKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -178,6 +190,11 @@ let package = Package(
         .testTarget(name: "APINodeTests", dependencies: ["APINode", "ModelRuntime", "DeployerModel", "DeployerTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "DeployerCoreTests", dependencies: ["DeployerCore", "DeployerModel", "ReconcileKit", "DeployerTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "EventServerTests", dependencies: ["EventServer", "DeployerModel"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EventShippingTests",
+            dependencies: ["EventShipping", "EventServer", "DeployerModel", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "ReconcileKitTests", dependencies: ["ReconcileKit", "DeployerTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DeployerStoresTests",

@@ -69,6 +69,7 @@ public final class FakeDriver: InfrastructureDriver, @unchecked Sendable {
             case .createService: state = state ?? ObservedService(enabled: true, generations: [], mapping: nil)
             case .importGeneration(let version, _): state?.generations.insert(version)
             case .setTuning: break
+            case .setQueryLogging(let settings): state?.logsQueriesElsewhere = settings != nil
             case .setMapping(let mapping):
                 state?.mapping = mapping
                 state?.enabled = true

@@ -10,22 +10,22 @@ import Testing
     @Test func everyQueuedEventIsWrittenOnceWhenTheLogFinishes() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("querylog-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let (log, writer) = QueryLog.make(directory: folder)
+        let (log, writer) = QueryLog.make(dataDirectory: folder)
         let writing = Task { try await writer.run() }
         await withTaskGroup(of: Void.self) { group in
             for producer in 0..<4 {
                 group.addTask {
                     for index in 0..<500 {
-                        log.record(["timestamp": "2026-11-28T10:00:00.000Z", "producer": .int(Int64(producer)), "index": .int(Int64(index))])
+                        log.record(["timestamp": "2026-11-28T10:00:00.000Z", "producer": .int(Int64(producer)), "index": .int(Int64(index))], logging: nil)
                     }
                 }
             }
         }
-        log.record(["timestamp": "2026-11-29T00:00:00.000Z", "producer": 9, "index": 0])
+        log.record(["timestamp": "2026-11-29T00:00:00.000Z", "producer": 9, "index": 0], logging: nil)
         log.finish()
         try await writing.value
-        let first = try String(contentsOf: folder.appendingPathComponent("queries-2026-11-28.jsonl"), encoding: .utf8).split(separator: "\n")
-        let second = try String(contentsOf: folder.appendingPathComponent("queries-2026-11-29.jsonl"), encoding: .utf8).split(separator: "\n")
+        let first = try String(contentsOf: folder.appendingPathComponent("logs/queries-2026-11-28.jsonl"), encoding: .utf8).split(separator: "\n")
+        let second = try String(contentsOf: folder.appendingPathComponent("logs/queries-2026-11-29.jsonl"), encoding: .utf8).split(separator: "\n")
         let events = try first.map { try JSONValue.parse(String($0)) }
         #expect(events.count == 2000 && second.count == 1)
         #expect(Set(events.map { "\($0["producer"]!)/\($0["index"]!)" }).count == 2000, "each event exactly once")
@@ -35,14 +35,14 @@ import Testing
     @Test func eventsBeyondTheBoundAreDroppedAndCounted() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("querylog-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let (log, writer) = QueryLog.make(directory: folder, bufferLimit: 3)
-        for index in 0..<5 { log.record(["timestamp": "2026-11-28T10:00:00.000Z", "index": .int(Int64(index))]) }
+        let (log, writer) = QueryLog.make(dataDirectory: folder, bufferLimit: 3)
+        for index in 0..<5 { log.record(["timestamp": "2026-11-28T10:00:00.000Z", "index": .int(Int64(index))], logging: nil) }
         #expect(log.dropped == 2)
         log.finish()
         try await writer.run()
-        let lines = try String(contentsOf: folder.appendingPathComponent("queries-2026-11-28.jsonl"), encoding: .utf8).split(separator: "\n")
+        let lines = try String(contentsOf: folder.appendingPathComponent("logs/queries-2026-11-28.jsonl"), encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 3)
-        log.record(["timestamp": "2026-11-28T10:00:00.000Z"])
+        log.record(["timestamp": "2026-11-28T10:00:00.000Z"], logging: nil)
         #expect(log.dropped == 3, "a finished log accepts nothing")
     }
 

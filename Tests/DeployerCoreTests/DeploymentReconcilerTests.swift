@@ -102,6 +102,38 @@ import Testing
         #expect(try await store.get(key).document["metadata"]?["finalizers"] == ["apideployer.dev/finalizer"])
     }
 
+    /// Sets the infrastructure's `logging` block (nil removes it).
+    func setLogging(_ logging: JSONValue?) async throws {
+        let infrastructureKey = ObjectKey(.infrastructure, namespace: "default", name: "dev-static")
+        var document = try await store.get(infrastructureKey).document
+        document["spec"]?["logging"] = logging
+        _ = try await store.update(document, kind: .infrastructure)
+    }
+
+    @Test func eachRolloutSetsWhereTheTargetsSendQueryEventsWithTheDeploymentsNameAsRoutingKey() async throws {
+        _ = try await store.create(
+            ["apiVersion": .string(ResourceKind.apiVersion), "kind": "Secret", "metadata": ["name": "events", "namespace": "default"],
+             "stringData": ["key": "event-key-1"]], kind: .secret, dryRun: false)
+        try await setLogging([
+            "eventServer": ["url": "http://127.0.0.1:14000", "authKeySecretRef": ["name": "events", "key": "key"]], "routingKey": "FromDeploymentName",
+            "logQueries": true,
+        ])
+        try await deploy(["version": "v1"])
+        _ = try await reconcile()
+        let expected = QueryLoggingSettings(eventServer: "http://127.0.0.1:14000", authKey: "event-key-1", routingKey: "churn-dev", logQueries: true)
+        let settings = driver.appliedChanges.compactMap { if case .setQueryLogging(let settings) = $0.change { settings } else { nil } }
+        #expect(settings == [expected, expected], "once per target")
+        #expect(!"\(TargetChange.setQueryLogging(expected))".contains("event-key-1"), "the key is never printed")
+        #expect(try await status()?.history?.last?.hooks?.contains { $0.name == "query-logging" && $0.result == "Succeeded" } == true)
+
+        try await setLogging(nil)
+        try await deploy(["version": "v2"])
+        _ = try await reconcile()
+        let removals = driver.appliedChanges.filter { $0.change == .setQueryLogging(nil) }.map(\.target).sorted()
+        #expect(removals == ["a", "b"], "settings a target still has are removed once the infrastructure logs nowhere")
+        #expect(driver.state(of: "a")?.logsQueriesElsewhere == false)
+    }
+
     @Test func aTargetThatCannotSwitchSwitchesTheOthersBack() async throws {
         try await deploy(["version": "v1"])
         _ = try await reconcile()

@@ -13,6 +13,8 @@ public struct ServiceRecord: Codable, Sendable, Equatable {
     public var mapping: GenerationMapping?
     /// Pool tuning per endpoint id; endpoints not listed use the defaults.
     public var tuning: [String: EndpointTuning]?
+    /// Where query events go; nil: the node's local query log.
+    public var logging: QueryLogging?
 
     public init(id: String) {
         self.id = id

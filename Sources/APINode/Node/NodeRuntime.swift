@@ -169,6 +169,14 @@ public actor NodeRuntime {
         try save(record)
     }
 
+    /// Sets (or with nil removes) where the service's query events go.
+    public func setLogging(service id: String, _ logging: QueryLogging?) throws {
+        var record = try service(id)
+        try logging?.validate()
+        record.logging = logging
+        try save(record)
+    }
+
     public func setEnabled(service id: String, _ enabled: Bool) throws {
         var record = try service(id)
         record.enabled = enabled
@@ -190,7 +198,8 @@ public actor NodeRuntime {
     /// Persists a record (atomically) and publishes the new snapshot.
     private func save(_ record: ServiceRecord) throws {
         try FileManager.default.createDirectory(at: folder(of: record.id), withIntermediateDirectories: true)
-        try writeAtomically(try JSONEncoder.node.encode(record), to: folder(of: record.id).appendingPathComponent("service.json"))
+        // Owner-only: the record may hold event server keys.
+        try writeAtomically(try JSONEncoder.node.encode(record), to: folder(of: record.id).appendingPathComponent("service.json"), permissions: 0o600)
         records[record.id] = record
         publish()
     }
@@ -201,7 +210,7 @@ public actor NodeRuntime {
         ServingTable(services: records.values.map { record in
             ServingTable.Service(
                 id: record.id, enabled: record.enabled, generations: packages[record.id] ?? [:], mapping: record.mapping,
-                tuning: record.tuning ?? [:])
+                tuning: record.tuning ?? [:], logging: record.logging)
         })
     }
 }

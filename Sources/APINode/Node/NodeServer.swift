@@ -84,7 +84,7 @@ struct NodeResponder: HTTPResponder {
         if segments == ["metrics"] {
             var fields = HTTPFields()
             fields.append(HTTPField(name: .contentType, value: "text/plain; version=0.0.4"))
-            return Response(status: .ok, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition())))
+            return Response(status: .ok, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition(queryLog: queryLog))))
         }
         if segments.count == 6, segments[0...2] == ["public", "api", "v1"] {
             let body: ByteBuffer
@@ -118,9 +118,13 @@ struct NodeResponder: HTTPResponder {
             metrics.record(
                 service: service == nil ? "unknown" : segments[3], endpoint: endpoint, generation: answer.generation ?? "none",
                 status: answer.status, duration: elapsed)
-            var generator = QueryRandom()
-            queryLog.record(
-                QueryEvent.prediction(service: segments[3], endpoint: segments[4], verb: segments[5], answer: answer, elapsed: elapsed, using: &generator))
+            let logging = service?.logging
+            if logging?.logQueries ?? true {
+                var generator = QueryRandom()
+                queryLog.record(
+                    QueryEvent.prediction(service: segments[3], endpoint: segments[4], verb: segments[5], answer: answer, elapsed: elapsed, using: &generator),
+                    logging: logging)
+            }
             return json(answer.status, answer.body)
         }
         if segments.count >= 2, segments[0...1] == ["admin", "api"] {

@@ -1,3 +1,4 @@
+import EventShipping
 import Foundation
 import Prometheus
 
@@ -45,8 +46,26 @@ public struct NodeMetrics: Sendable {
         registry.makeCounter(descriptor: Self.adminRequests, labels: [("method", method), ("code", String(status))]).increment()
     }
 
-    /// The exposition text.
-    public func exposition() -> String { registry.emitToString() }
+    /// The exposition text, with the query log's counts: events dropped by its queue, and per
+    /// event server what was shipped, spooled, dropped and refused.
+    public func exposition(queryLog: QueryLog) -> String {
+        var text = registry.emitToString()
+        text += "# HELP apinode_query_log_dropped_total Query events dropped because the query log queue was full\n"
+        text += "# TYPE apinode_query_log_dropped_total counter\napinode_query_log_dropped_total \(queryLog.dropped)\n"
+        let shipping = queryLog.shipping
+        let series: [(name: String, type: String, help: String, value: (ShippingCounts) -> Int)] = [
+            ("apinode_query_events_shipped_total", "counter", "Query events the event server acknowledged", \.shipped),
+            ("apinode_query_events_spooled_total", "counter", "Query events written to the disk spool while the event server was unreachable", \.spooled),
+            ("apinode_query_events_dropped_total", "counter", "Query events dropped because the shipping queue or the spool was full", \.dropped),
+            ("apinode_query_events_refused_total", "counter", "Query events the event server refused (not retried)", \.refused),
+            ("apinode_query_events_spool_bytes", "gauge", "Bytes waiting in the disk spool", \.spooledBytes),
+        ]
+        for metric in series {
+            text += "# HELP \(metric.name) \(metric.help)\n# TYPE \(metric.name) \(metric.type)\n"
+            for (url, counts) in shipping { text += "\(metric.name){event_server=\"\(url)\"} \(metric.value(counts))\n" }
+        }
+        return text
+    }
 }
 
 /// The counter and histogram of each label set, so a query does not rebuild label arrays and

@@ -80,6 +80,7 @@ public struct AdminAPI: Sendable {
             // controller observes a service exactly in one call.
             answer["enabled"] = .bool(record.enabled)
             if let mapping = record.mapping { answer["mapping"] = try JSONValue(encoding: mapping) }
+            if let logging = record.logging { answer["logging"] = logging.redacted }
             return (200, answer)
         case ("POST", let parts) where parts.count == 5 && parts[0] == "services" && parts[2...] == ["generations", "actions", "importFromArchive"]:
             guard let filePath = request.query["filePath"] else { throw NodeError.invalid("give filePath") }
@@ -108,6 +109,20 @@ public struct AdminAPI: Sendable {
                 throw NodeError.invalid("the tuning is not valid: \(error)")
             }
             try await runtime.setTuning(service: parts[1], endpoint: parts[3], tuning)
+            return (200, [:])
+        case ("GET", let parts) where parts.count == 3 && parts[0] == "services" && parts[2] == "logging":
+            return (200, try await runtime.service(parts[1]).logging?.redacted ?? .null)
+        case ("PUT", let parts) where parts.count == 3 && parts[0] == "services" && parts[2] == "logging":
+            let logging: QueryLogging
+            do {
+                logging = try JSONDecoder().decode(QueryLogging.self, from: Data(request.body))
+            } catch {
+                throw NodeError.invalid("the logging settings are not valid: \(error)")
+            }
+            try await runtime.setLogging(service: parts[1], logging)
+            return (200, logging.redacted)
+        case ("DELETE", let parts) where parts.count == 3 && parts[0] == "services" && parts[2] == "logging":
+            try await runtime.setLogging(service: parts[1], nil)
             return (200, [:])
         case ("POST", let parts) where parts.count >= 4 && parts[0] == "services" && parts[2] == "actions":
             return try await action(service: parts[1], parts[3...], request)

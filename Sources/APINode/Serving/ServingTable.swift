@@ -10,6 +10,8 @@ public struct ServingTable: Sendable {
         public let mapping: GenerationMapping?
         /// Pool tuning per endpoint.
         public let tuning: [String: EndpointTuning]
+        /// Where query events go; nil: the local query log.
+        public let logging: QueryLogging?
         /// Prediction endpoints of any loaded generation (bounded metric labels).
         let endpoints: Set<String>
         /// Present without a mapping too, so a staged generation can be queried with `forcedGeneration`.
@@ -17,13 +19,14 @@ public struct ServingTable: Sendable {
 
         public init(
             id: String, enabled: Bool, generations: [String: ValidatedPackage], mapping: GenerationMapping?,
-            tuning: [String: EndpointTuning] = [:]
+            tuning: [String: EndpointTuning] = [:], logging: QueryLogging? = nil
         ) {
             self.id = id
             self.enabled = enabled
             self.generations = generations
             self.mapping = mapping
             self.tuning = tuning
+            self.logging = logging
             endpoints = Set(generations.values.flatMap(\.models.keys))
             dispatcher = Dispatcher(mapping: mapping ?? GenerationMapping(entries: []), available: Set(generations.keys))
         }

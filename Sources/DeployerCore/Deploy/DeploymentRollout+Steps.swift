@@ -71,6 +71,24 @@ extension DeploymentRollout {
         try await save()
     }
 
+    /// Sets where the targets send this deployment's query events, once per rollout (and removes
+    /// settings a target still has when the infrastructure no longer logs anywhere).
+    mutating func configureQueryLogging(_ observations: [TargetObservation], _ context: DeploymentContext) async throws {
+        guard !editor.hasResult(name: RolloutStep.queryLogging, phase: RolloutStep.phase) else { return }
+        let settings = QueryLoggingSettings.desired(deployment: key.name, on: context.infrastructure)
+        let targets = settings == nil ? observations.filter { $0.service?.logsQueriesElsewhere == true } : observations
+        guard !targets.isEmpty else { return }
+        let changes = Dictionary(uniqueKeysWithValues: targets.map { ($0.name, [TargetChange.setQueryLogging(settings)]) })
+        if let failure = await applyEverywhere(changes, context).first {
+            if failure.error.isPermanent { throw Stall(reason: "QueryLoggingRefused", message: "\(failure.target): \(failure.error.message)") }
+            throw failure.error
+        }
+        editor.record(
+            name: RolloutStep.queryLogging, phase: RolloutStep.phase,
+            outcome: .succeeded(settings.map { "\($0) on every target" } ?? "query logging settings removed"))
+        try await save()
+    }
+
     /// Switches the targets; if some cannot switch (after one more try), the ones already
     /// switched go back, so the deployment is never left half on one version.
     mutating func activate(_ names: [String], observations: [TargetObservation], _ context: DeploymentContext) async throws {
@@ -214,5 +232,6 @@ enum RolloutStep {
     static let phase = "rollout"
     static let stagedTests = "staged-test-queries"
     static let tuning = "endpoint-tuning"
+    static let queryLogging = "query-logging"
     static let verification = "verification"
 }

@@ -129,6 +129,7 @@ struct DeploymentRollout<C: Clock> where C.Duration == Duration {
             case .activate(let names):
                 try await testStaged(observations, context)
                 try await tune(observations, context)
+                try await configureQueryLogging(observations, context)
                 editor.set(.progressing(reason: "Activating", message: "switching \(names.sorted().joined(separator: ", ")) to \(desired.mapping)"))
                 try await save()
                 try await activate(names, observations: observations, context)
@@ -144,6 +145,7 @@ struct DeploymentRollout<C: Clock> where C.Duration == Duration {
         observations: [TargetObservation], cleanup: [String: [TargetChange]], withHooks: Bool, _ context: DeploymentContext
     ) async throws -> ReconcileResult {
         try await tune(observations, context)
+        try await configureQueryLogging(observations, context)
         try await verify(observations, context)
         if withHooks { try await runHooks(.postDeploy, context) }
         for (target, changes) in cleanup {

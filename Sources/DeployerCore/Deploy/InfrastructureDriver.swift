@@ -21,11 +21,12 @@ public struct ResolvedInfrastructure: Sendable, CustomStringConvertible {
 
     public var description: String { "infrastructure \(namespace)/\(name) (\(spec.target.typeName), \(secretValues.count) secret values redacted)" }
 
-    /// The secret keys the target block refers to.
+    /// The secret keys the target block and the logging block refer to.
     public static func references(of spec: Infrastructure.Spec) -> [SecretKeyRef] {
-        switch spec.target {
-        case .static(let block): block.nodes.map(\.adminKeySecretRef)
-        default: []
+        let loggingReferences = spec.logging?.eventServer?.authKeySecretRef.map { [$0] } ?? []
+        return switch spec.target {
+        case .static(let block): block.nodes.map(\.adminKeySecretRef) + loggingReferences
+        default: loggingReferences
         }
     }
 }
@@ -52,6 +53,8 @@ public enum TargetChange: Hashable, Sendable, CustomStringConvertible {
     /// Uploads and imports a version; it is available, not active.
     case importGeneration(version: String, package: PackageReference)
     case setTuning(endpoint: String, ServiceDeployment.EndpointTuning)
+    /// Sets where query events go; nil removes the settings (the target's own default).
+    case setQueryLogging(QueryLoggingSettings?)
     /// Activates the mapping (which enables the service).
     case setMapping(ServingMapping)
     case setEnabled(Bool)
@@ -63,6 +66,7 @@ public enum TargetChange: Hashable, Sendable, CustomStringConvertible {
         case .createService: "create the service"
         case .importGeneration(let version, _): "import \(version)"
         case .setTuning(let endpoint, _): "tune \(endpoint)"
+        case .setQueryLogging(let settings): settings.map { "\($0)" } ?? "remove the query logging settings"
         case .setMapping(let mapping): "activate \(mapping)"
         case .setEnabled(let enabled): enabled ? "enable" : "disable"
         case .removeGeneration(let version): "remove \(version)"

@@ -25,11 +25,14 @@ public struct ObservedService: Hashable, Sendable {
     public var enabled: Bool
     public var generations: Set<String>
     public var mapping: ServingMapping?
+    /// Whether the target has query logging settings for the service.
+    public var logsQueriesElsewhere: Bool
 
-    public init(enabled: Bool, generations: Set<String>, mapping: ServingMapping?) {
+    public init(enabled: Bool, generations: Set<String>, mapping: ServingMapping?, logsQueriesElsewhere: Bool = false) {
         self.enabled = enabled
         self.generations = generations
         self.mapping = mapping
+        self.logsQueriesElsewhere = logsQueriesElsewhere
     }
 }
 

@@ -52,7 +52,7 @@ public struct StaticDriver: InfrastructureDriver {
                     name: node.name, url: url, reachable: true,
                     service: ObservedService(
                         enabled: generations.body["enabled"] != .bool(false), generations: available,
-                        mapping: Self.mapping(generations.body["mapping"])))
+                        mapping: Self.mapping(generations.body["mapping"]), logsQueriesElsewhere: generations.body["logging"] != nil))
             } catch {
                 return TargetObservation(name: node.name, url: url, reachable: false, message: "\(error)", service: nil)
             }
@@ -75,6 +75,11 @@ public struct StaticDriver: InfrastructureDriver {
             accepted.insert(409)
         case .setTuning(let endpoint, let tuning):
             answer = try await node.admin(.PUT, "services/\(service)/endpoints/\(endpoint)/tuning", json: Self.tuning(tuning))
+        case .setQueryLogging(let settings?):
+            answer = try await node.admin(.PUT, "services/\(service)/logging", json: Self.json(settings))
+        case .setQueryLogging(nil):
+            answer = try await node.admin(.DELETE, "services/\(service)/logging")
+            accepted.insert(404)
         case .setMapping(let mapping):
             answer = try await node.admin(.POST, "services/\(service)/actions/setMapping", json: Self.json(mapping))
         case .setEnabled(let enabled):
@@ -139,6 +144,13 @@ public struct StaticDriver: InfrastructureDriver {
     }
 
     /// The node's tuning body, with the node's defaults for what the spec leaves out.
+    /// The node's `logging` settings (`PUT services/{id}/logging`).
+    static func json(_ settings: QueryLoggingSettings) -> JSONValue {
+        var server: JSONValue = ["url": .string(settings.eventServer)]
+        if let key = settings.authKey { server["authKey"] = .string(key) }
+        return ["eventServers": [server], "routingKey": .string(settings.routingKey), "logQueries": .bool(settings.logQueries)]
+    }
+
     static func tuning(_ tuning: ServiceDeployment.EndpointTuning) -> JSONValue {
         [
             "floor": .int(Int64(tuning.floor ?? 1)), "ceil": .int(Int64(tuning.ceil ?? 8)), "cruise": .int(Int64(tuning.cruise ?? 2)),

@@ -1,0 +1,138 @@
+import AsyncHTTPClient
+import DeployerModel
+import EventServer
+import Foundation
+import Logging
+import Testing
+
+@testable import EventShipping
+
+/// The shipper against a real event server on loopback: batches, order, the spool during an
+/// outage and across restarts, a full spool, refusals and a full queue.
+@Suite struct EventShipperTests {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("shipping-\(UUID().uuidString)")
+    var spool: URL { folder.appendingPathComponent("spool") }
+    var root: URL { folder.appendingPathComponent("events") }
+    static let quick = ShippingLimits(batchEvents: 100, linger: .milliseconds(5), firstBackoff: .milliseconds(20), longestBackoff: .milliseconds(100), requestTimeout: .seconds(1))
+
+    func event(_ index: Int, routingKey: String = "churn") -> ShippedEvent {
+        ShippedEvent(topic: "apinode-query", routingKey: routingKey, line: Array(#"{"requestId":"r-\#(index)","n":\#(index)}"#.utf8))
+    }
+
+    func numbers(_ server: LiveEventServer, routingKey: String = "churn") throws -> [Int] {
+        try server.events(topic: "apinode-query", routingKey: routingKey).compactMap { $0["n"]?.intValue.map(Int.init) }
+    }
+
+    /// Runs `shipper` while `body` runs, then finishes it and waits for its end.
+    func whileRunning(_ shipper: EventShipper, _ body: () async throws -> Void) async throws {
+        let task = Task { try await shipper.run() }
+        do {
+            try await body()
+        } catch {
+            shipper.finish()
+            _ = await task.result
+            throw error
+        }
+        shipper.finish()
+        try await task.value
+    }
+
+    /// A loopback port nothing listens on (a server started there and stopped).
+    func closedPort(_ server: LiveEventServer) async throws -> Int {
+        let running = try await server.start()
+        await running.stop()
+        return Int(running.url.split(separator: ":").last!)!
+    }
+
+    @Test func eventsArriveInOrderPerRoutingKey() async throws {
+        let server = LiveEventServer(root: root)
+        let running = try await server.start()
+        let shipper = EventShipper(target: EventTarget(url: running.url), spoolDirectory: spool, limits: Self.quick, http: .shared, logger: Logger(label: "test"))
+        try await whileRunning(shipper) {
+            for index in 0..<1_000 { shipper.enqueue(event(index, routingKey: index % 2 == 0 ? "even" : "odd")) }
+            await shipper.wait { $0.shipped == 1_000 }
+        }
+        await running.stop()
+        #expect(try numbers(server, routingKey: "even") == Array(stride(from: 0, to: 1_000, by: 2)))
+        #expect(try numbers(server, routingKey: "odd") == Array(stride(from: 1, to: 1_000, by: 2)))
+        #expect(shipper.counts.spooled == 0 && shipper.counts.dropped == 0)
+    }
+
+    @Test func anOutageSpoolsToDiskAndTheSpoolIsReplayedInOrderBeforeNewerEvents() async throws {
+        let server = LiveEventServer(root: root)
+        let port = try await closedPort(server)
+        let shipper = EventShipper(
+            target: EventTarget(url: "http://127.0.0.1:\(port)"), spoolDirectory: spool, limits: Self.quick, http: .shared, logger: Logger(label: "test"))
+        try await whileRunning(shipper) {
+            for index in 0..<300 { shipper.enqueue(event(index)) }
+            await shipper.wait { $0.spooled == 300 }
+            #expect(!shipper.counts.reachable)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: spool.path).filter { $0.hasSuffix(".ndjson") }.count >= 3)
+            let running = try await server.start(port: port)
+            for index in 300..<400 { shipper.enqueue(event(index)) }
+            await shipper.wait { $0.shipped == 400 }
+            await running.stop()
+        }
+        #expect(try numbers(server) == Array(0..<400))
+        #expect(shipper.counts.spooledBytes == 0 && shipper.counts.dropped == 0)
+    }
+
+    @Test func theSpoolOutlivesTheShipperAndIsSentByTheNextOne() async throws {
+        let server = LiveEventServer(root: root)
+        let port = try await closedPort(server)
+        let target = EventTarget(url: "http://127.0.0.1:\(port)")
+        let first = EventShipper(target: target, spoolDirectory: spool, limits: Self.quick, http: .shared, logger: Logger(label: "test"))
+        try await whileRunning(first) {
+            for index in 0..<150 { first.enqueue(event(index)) }
+            await first.wait { $0.spooled == 150 }
+        }
+        let running = try await server.start(port: port)
+        let second = EventShipper(target: target, spoolDirectory: spool, limits: Self.quick, http: .shared, logger: Logger(label: "test"))
+        try await whileRunning(second) {
+            second.enqueue(event(150))
+            await second.wait { $0.shipped == 151 }
+        }
+        await running.stop()
+        #expect(try numbers(server) == Array(0...150))
+    }
+
+    @Test func aFullSpoolDropsWhatDoesNotFitAndCountsIt() async throws {
+        let server = LiveEventServer(root: root)
+        let port = try await closedPort(server)
+        var limits = Self.quick
+        limits.batchEvents = 10
+        limits.spoolBytes = 1_000
+        let shipper = EventShipper(target: EventTarget(url: "http://127.0.0.1:\(port)"), spoolDirectory: spool, limits: limits, http: .shared, logger: Logger(label: "test"))
+        try await whileRunning(shipper) {
+            for index in 0..<100 { shipper.enqueue(event(index)) }
+            await shipper.wait { $0.spooled + $0.dropped == 100 }
+        }
+        #expect(shipper.counts.dropped > 0)
+        #expect(shipper.counts.spooledBytes <= 1_000)
+    }
+
+    @Test func refusedEventsAreCountedAndNotRetried() async throws {
+        let server = LiveEventServer(root: root, config: EventServerConfig(authKeys: ["the-right-key"]))
+        let running = try await server.start()
+        let shipper = EventShipper(
+            target: EventTarget(url: running.url, authKey: "a-wrong-key"), spoolDirectory: spool, limits: Self.quick, http: .shared, logger: Logger(label: "test"))
+        try await whileRunning(shipper) {
+            for index in 0..<50 { shipper.enqueue(event(index)) }
+            await shipper.wait { $0.refused == 50 }
+            shipper.setAuthKey("the-right-key")
+            shipper.enqueue(event(50))
+            await shipper.wait { $0.shipped == 1 }
+        }
+        await running.stop()
+        #expect(try numbers(server) == [50])
+        #expect(shipper.counts.spooled == 0)
+    }
+
+    @Test func aFullQueueDropsAndCountsInsteadOfWaiting() async throws {
+        var limits = Self.quick
+        limits.queuedEvents = 10
+        let shipper = EventShipper(target: EventTarget(url: "http://127.0.0.1:1"), spoolDirectory: spool, limits: limits, http: .shared, logger: Logger(label: "test"))
+        for index in 0..<25 { shipper.enqueue(event(index)) }
+        #expect(shipper.counts.dropped == 15)
+    }
+}
