@@ -5,6 +5,7 @@ import DeployerDrivers
 import DeployerModel
 import DeployerServer
 import DeployerStores
+import EventShipping
 import Foundation
 import Logging
 import Metrics
@@ -30,6 +31,9 @@ struct DeployerRuntime {
         var watchHistory = 10_000
         var runsController = true
         var hookConcurrency = 3
+        /// Where audit events go: an event server, or (nil) files under DATA/audit.
+        var auditEventServer: EventTarget?
+        var auditRoutingKey = "deployer"
     }
 
     /// Opens the data directory and builds every service; `onListening` gets the API URL.
@@ -50,7 +54,11 @@ struct DeployerRuntime {
         // One registry for the API's metrics and, through swift-metrics, the controller's.
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        let api = KubeAPI(store: store, authenticator: authenticator, metrics: APIMetrics(registry: registry))
+        let auditSink: any EventSink = settings.auditEventServer.map {
+            EventShipper(target: $0, spoolDirectory: directory.url.appendingPathComponent("audit-spool"), http: .shared, logger: logger)
+        } ?? LocalEventFile(directory: directory.url.appendingPathComponent("audit"))
+        let audit = SinkAuditTrail(sink: auditSink, routingKey: settings.auditRoutingKey)
+        let api = KubeAPI(store: store, authenticator: authenticator, metrics: APIMetrics(registry: registry), audit: audit)
         let usesOwnCertificate = settings.tls.certificate == nil
         let server = try makeAPIServer(
             api: api, packages: packageAPI, settings: APIServerSettings(host: settings.host, port: settings.port, tls: tls), logger: logger
@@ -66,8 +74,9 @@ struct DeployerRuntime {
         configuration.timeout = .init(connect: .seconds(5))
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 16
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        // The audit sink starts first and stops last, after everything that records.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: server), .init(service: WatchCloser(store: store)),
+            .init(service: auditSink), .init(service: server), .init(service: WatchCloser(store: store)),
             .init(service: BookmarkTicker(store: store, clock: ContinuousClock())),
         ]
         if settings.runsController {
@@ -76,7 +85,7 @@ struct DeployerRuntime {
             let hooks = HookRunner(limiter: HookLimiter(limit: settings.hookConcurrency, clock: clock), webhooks: SignedWebhookSender(http: http))
             let controller = DeployerController(
                 store: store, drivers: ["static": StaticDriver(http: http, packages: fetcher)], hooks: hooks, clock: clock,
-                logger: Logger(label: "apideployer.controller"))
+                logger: Logger(label: "apideployer.controller"), audit: audit)
             let lease = StoreLeaseLock(store: store)
             // The data directory lock proves that no other process uses this store: a holder
             // recorded in the lease has died, and waiting for its lease to expire would gain nothing.
@@ -91,6 +100,16 @@ struct DeployerRuntime {
     func close() async {
         try? await http.shutdown()
         try? await store.close()
+    }
+}
+
+/// Audit events into an event sink, as topic `deployer-audit`.
+struct SinkAuditTrail: AuditTrail {
+    let sink: any EventSink
+    let routingKey: String
+
+    func record(_ event: JSONValue) {
+        sink.enqueue(ShippedEvent(topic: AuditEvent.topic, routingKey: routingKey, line: event.serialized(sortingKeys: false)))
     }
 }
 

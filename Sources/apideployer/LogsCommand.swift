@@ -7,7 +7,7 @@ import NIOCore
 /// `apideployer logs`: reads events back from an event server.
 struct LogsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "logs", abstract: "Read query logs and other events from an event server.", subcommands: [Queries.self, Events.self])
+        commandName: "logs", abstract: "Read query logs and other events from an event server.", subcommands: [Queries.self, Audit.self, Events.self])
 
     /// Where to read and what time range.
     struct Source: ParsableArguments {
@@ -80,6 +80,19 @@ struct LogsCommand: AsyncParsableCommand {
         @OptionGroup var source: Source
 
         func run() async throws { try await source.print(topic: "apinode-query", routingKey: deployment) }
+    }
+
+    struct Audit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "audit", abstract: "The deployer's audit trail: API writes and rollout transitions (topic deployer-audit).",
+            discussion: "A deployer without --audit-event-server keeps the same events as JSON lines under DATA/audit/deployer-audit/.")
+
+        @Option(help: "The routing key the deployer uses (its --audit-routing-key).")
+        var routingKey = "deployer"
+
+        @OptionGroup var source: Source
+
+        func run() async throws { try await source.print(topic: "deployer-audit", routingKey: routingKey) }
     }
 
     struct Events: AsyncParsableCommand {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EventShipping
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -32,6 +33,22 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Hooks that may run at once across the controller.")
     var hookConcurrency = 3
 
+    @Option(help: "Event server for the audit trail (topic deployer-audit; key from APIDEPLOYER_AUDIT_EVENT_KEY). Default: files under DATA/audit.")
+    var auditEventServer: String?
+
+    @Option(help: "Routing key of the audit events.")
+    var auditRoutingKey = "deployer"
+
+    func validate() throws {
+        if let url = auditEventServer, URL(string: url)?.host == nil || !["http", "https"].contains(URL(string: url)?.scheme ?? "") {
+            throw ValidationError("--audit-event-server \(url): an http(s) URL is expected")
+        }
+        let allowed = auditRoutingKey.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
+        guard allowed, (1...128).contains(auditRoutingKey.count) else {
+            throw ValidationError("--audit-routing-key \(auditRoutingKey): 1 to 128 letters, digits, '.', '_' or '-' are expected")
+        }
+    }
+
     func run() async throws {
         let logger = Logger(label: "apideployer.serve")
         if (tlsCert == nil) != (tlsKey == nil) { throw CLIError("--tls-cert and --tls-key go together") }
@@ -42,6 +59,10 @@ struct ServeCommand: AsyncParsableCommand {
         settings.watchHistory = watchHistory
         settings.runsController = controller
         settings.hookConcurrency = hookConcurrency
+        settings.auditEventServer = auditEventServer.map {
+            EventTarget(url: $0, authKey: ProcessInfo.processInfo.environment["APIDEPLOYER_AUDIT_EVENT_KEY"])
+        }
+        settings.auditRoutingKey = auditRoutingKey
         let runtime = try await DeployerRuntime.make(settings, logger: logger) { url, directory in
             printFlushed("apideployer: serving on \(url) (kubeconfig: \(directory.kubeconfigPath))")
         }

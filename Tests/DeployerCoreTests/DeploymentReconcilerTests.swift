@@ -15,6 +15,7 @@ import Testing
 
     let store: ObjectStore
     let driver = FakeDriver(targets: ["a", "b"])
+    let audit = RecordingAuditTrail()
     let key = ObjectKey(.serviceDeployment, namespace: "default", name: "churn-dev")
 
     init() async throws {
@@ -62,7 +63,7 @@ import Testing
         DeploymentReconciler(
             store: store, drivers: ["static": driver],
             hooks: HookRunner(limiter: HookLimiter(clock: ContinuousClock()), webhooks: NoWebhooks()),
-            logger: Logger(label: "test"), owners: { _, _, _ in [] })
+            logger: Logger(label: "test"), audit: audit, owners: { _, _, _ in [] })
     }
 
     /// Applies the deployment with `spec` (created, or replaced at the current version).
@@ -100,6 +101,19 @@ import Testing
         #expect(try await status()?.observedGeneration == 1)
         #expect(try await status()?.history?.last?.outcome == "Succeeded")
         #expect(try await store.get(key).document["metadata"]?["finalizers"] == ["apideployer.dev/finalizer"])
+    }
+
+    @Test func rolloutTransitionsGoToTheAuditTrailOnceSaved() async throws {
+        try await deploy(["version": "v1"])
+        _ = try await reconcile()
+        driver.fail("a", with: DriverError("refused", isPermanent: true), when: { if case .importGeneration = $0 { true } else { false } })
+        try await deploy(["version": "v2"])
+        _ = try? await reconcile()
+        let transitions = audit.events.map { "\($0["transition"]?.stringValue ?? "")#\($0["rolloutId"]?.intValue ?? 0)" }
+        #expect(transitions == ["RolloutStarted#1", "RolloutSucceeded#1", "RolloutStarted#2", "RolloutFailed#2"])
+        let failed = audit.events[3]
+        #expect(failed["deployment"] == "churn-dev" && failed["from"] == ["v1"] && failed["to"] == ["v2"] && failed["generation"] == 2)
+        #expect(failed["reason"] == "ImportFailed" && failed["msgType"] == "rollout")
     }
 
     /// Sets the infrastructure's `logging` block (nil removes it).

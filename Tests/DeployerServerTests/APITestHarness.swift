@@ -1,6 +1,7 @@
 import DeployerCore
 import DeployerModel
 import DeployerServer
+import DeployerTesting
 import Foundation
 
 /// A `KubeAPI` over an in-memory store with one valid token, driven without sockets.
@@ -8,11 +9,12 @@ struct APITestHarness {
     static let token = "test-token"
     let api: KubeAPI
     let store: ObjectStore
+    let audit = RecordingAuditTrail()
 
     init() async throws {
         store = try await ObjectStore()
         let entry = TokenAuthenticator.Entry(user: "admin", groups: ["system:masters"], sha256: TokenAuthenticator.hash(Self.token))
-        api = KubeAPI(store: store, authenticator: TokenAuthenticator(entries: [entry]))
+        api = KubeAPI(store: store, authenticator: TokenAuthenticator(entries: [entry]), audit: audit)
     }
 
     static let base = "/apis/apideployer.dev/v1alpha1/namespaces/default/servicedeployments"

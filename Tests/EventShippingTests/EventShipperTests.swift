@@ -135,4 +135,18 @@ import Testing
         for index in 0..<25 { shipper.enqueue(event(index)) }
         #expect(shipper.counts.dropped == 15)
     }
+
+    @Test func withoutAnEventServerEventsGoToALocalFilePerTopicRoutingKeyAndDay() async throws {
+        let date = Date(timeIntervalSince1970: 1_795_878_309)  // 2026-11-28
+        let file = LocalEventFile(directory: folder, now: { date })
+        let task = Task { try await file.run() }
+        for index in 0..<20 { file.enqueue(ShippedEvent(topic: "deployer-audit", routingKey: "deployer", line: Array(#"{"n":\#(index)}"#.utf8))) }
+        await file.wait { $0.shipped == 20 }
+        file.finish()
+        try await task.value
+        let url = folder.appendingPathComponent("deployer-audit/deployer-2026-11-28.jsonl")
+        #expect(file.file(topic: "deployer-audit", routingKey: "deployer", at: date) == url)
+        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
+        #expect(try lines.map { try JSONValue.parse(String($0))["n"]?.intValue } == (0..<20).map { Int64($0) })
+    }
 }

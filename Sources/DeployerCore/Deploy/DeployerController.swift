@@ -27,7 +27,7 @@ public struct DeployerController<C: Clock>: Service where C.Duration == Duration
 
     public init(
         store: any ResourceStore, drivers: [String: any InfrastructureDriver], hooks: HookRunner<C>, clock: C,
-        settings: Settings = Settings(), now: @escaping @Sendable () -> Date = Date.init, logger: Logger
+        settings: Settings = Settings(), now: @escaping @Sendable () -> Date = Date.init, logger: Logger, audit: (any AuditTrail)? = nil
     ) {
         deployments = Informer(
             source: StoreListWatch(store: store, kind: .serviceDeployment), clock: clock,
@@ -43,7 +43,7 @@ public struct DeployerController<C: Clock>: Service where C.Duration == Duration
         let infrastructureQueue = WorkQueue(clock: clock)
         let deploymentInformer = deployments
         let reconciler = DeploymentReconciler(
-            store: store, drivers: drivers, hooks: hooks, now: now, logger: logger,
+            store: store, drivers: drivers, hooks: hooks, now: now, logger: logger, audit: audit,
             owners: { namespace, service, infrastructure in
                 deploymentInformer.objects(index: Index.owner, value: "\(namespace)/\(service)/\(infrastructure)")
                     .sorted { Index.age(of: $0) < Index.age(of: $1) }

@@ -13,14 +13,17 @@ public struct DeploymentReconciler<C: Clock>: Reconciler where C.Duration == Dur
     let hooks: HookRunner<C>
     let now: @Sendable () -> Date
     let logger: Logger
+    /// Receives the rollout transitions (started, succeeded, failed) once they are saved.
+    let audit: (any AuditTrail)?
     /// The deployments of a service on an infrastructure, oldest first (the first one owns it).
     let owners: @Sendable (_ namespace: String, _ service: String, _ infrastructure: String) async -> [String]
 
     public init(
         store: any ResourceStore, drivers: [String: any InfrastructureDriver], hooks: HookRunner<C>,
-        now: @escaping @Sendable () -> Date = Date.init, logger: Logger,
+        now: @escaping @Sendable () -> Date = Date.init, logger: Logger, audit: (any AuditTrail)? = nil,
         owners: @escaping @Sendable (_ namespace: String, _ service: String, _ infrastructure: String) async -> [String]
     ) {
+        self.audit = audit
         self.store = store
         self.drivers = drivers
         self.hooks = hooks

@@ -14,6 +14,8 @@ struct DeploymentRollout<C: Clock> where C.Duration == Duration {
     let generation: Int64
     let retry: String?
     var editor: DeploymentStatusEditor
+    /// The status as last written (transitions are audited against it).
+    var saved: ServiceDeployment.Status?
 
     init(reconciler: DeploymentReconciler<C>, key: ObjectKey, deployment: ServiceDeployment) {
         self.reconciler = reconciler
@@ -22,6 +24,7 @@ struct DeploymentRollout<C: Clock> where C.Duration == Duration {
         generation = deployment.metadata.generation ?? 1
         retry = deployment.metadata.annotations?[ControllerNames.retryAnnotation]
         editor = DeploymentStatusEditor(deployment.status, generation: generation, now: WriteRules.timestamp(reconciler.now()))
+        saved = deployment.status
     }
 
     var spec: ServiceDeployment.Spec { deployment.spec }
@@ -29,8 +32,12 @@ struct DeploymentRollout<C: Clock> where C.Duration == Duration {
     var requester: String? { deployment.metadata.annotations?[ControllerNames.requesterAnnotation] }
 
     mutating func save() async throws {
-        guard editor.status != deployment.status else { return }
+        guard editor.status != saved else { return }
         try await reconciler.store.writeStatus(editor.status, to: key)
+        if let audit = reconciler.audit {
+            for event in AuditEvent.rolloutTransitions(deployment: key, from: saved, to: editor.status, at: reconciler.now()) { audit.record(event) }
+        }
+        saved = editor.status
     }
 
     /// Brings the targets to the spec, or keeps them there.

@@ -9,14 +9,16 @@ public struct KubeAPI: Sendable {
     let store: any ResourceStore
     let authenticator: TokenAuthenticator
     let metrics: APIMetrics?
+    let audit: (any AuditTrail)?
     let now: @Sendable () -> Date
     /// Largest request body accepted, as on a real API server (3 MiB).
     public static let maximumBodyBytes = 3 * 1024 * 1024
 
     public init(
-        store: any ResourceStore, authenticator: TokenAuthenticator, metrics: APIMetrics? = nil,
+        store: any ResourceStore, authenticator: TokenAuthenticator, metrics: APIMetrics? = nil, audit: (any AuditTrail)? = nil,
         now: @escaping @Sendable () -> Date = Date.init
     ) {
+        self.audit = audit
         self.store = store
         self.authenticator = authenticator
         self.metrics = metrics
@@ -37,6 +39,7 @@ public struct KubeAPI: Sendable {
             response = .error(.internalError("\(error)"))
         }
         metrics?.record(verb: verb, resource: resource, code: response.status, duration: ContinuousClock.now - started)
+        if let audit, Self.writeMethods.contains(request.method) { audit.record(auditEvent(request, verb: verb, response: response)) }
         return response
     }
 
