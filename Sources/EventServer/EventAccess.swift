@@ -5,7 +5,7 @@ import Foundation
 /// destinations by topic and routing key, and the names that become folders.
 struct EventAccess: Sendable {
     let config: EventServerConfig
-    /// Whether any key is configured; when none is, everyone may use every destination.
+    /// Whether any key is configured (a caller without one is then told a key is required).
     private let keyed: Bool
     /// Digests of every configured key, and of the keys each destination accepts (aligned with
     /// `config.destinations`), computed once.
@@ -19,22 +19,24 @@ struct EventAccess: Sendable {
         accepted = config.destinations.map { ($0.requiredKeys ?? config.authKeys).map(Self.digest) }
     }
 
-    /// The destinations matching topic and routing key that this key may write to (and read from).
+    /// The destinations matching topic and routing key that this key may write to (and read
+    /// from). A destination accepts its `requiredKeys`, else the global keys; one with neither is
+    /// open to every caller. A missing or unknown key is 401 before anything about topics is said.
     func destinations(topic: String, routingKey: String, key: String?) throws -> [Destination] {
-        var given: [UInt8]?
-        if keyed {
-            guard let key, !key.isEmpty else { throw Refusal(status: 401, reason: "unauthorized", message: "an event key is required (X-Event-Key)") }
-            let digest = Self.digest(key)
-            guard known.contains(where: { Self.same($0, digest) }) else {
-                throw Refusal(status: 401, reason: "unauthorized", message: "the event key is not valid")
-            }
-            given = digest
+        let given = key.flatMap { $0.isEmpty ? nil : Self.digest($0) }
+        if let given, !known.contains(where: { Self.same($0, given) }) {
+            throw Refusal(status: 401, reason: "unauthorized", message: "the event key is not valid")
         }
         let matching = config.destinations.indices.filter { config.destinations[$0].accepts(topic: topic, routingKey: routingKey) }
+        let allowed = matching.filter { index in
+            accepted[index].isEmpty || given.map { digest in accepted[index].contains { Self.same($0, digest) } } ?? false
+        }
+        if allowed.isEmpty, given == nil, keyed {
+            throw Refusal(status: 401, reason: "unauthorized", message: "an event key is required (X-Event-Key)")
+        }
         guard !matching.isEmpty else {
             throw Refusal(status: 404, reason: "unknown-topic", message: "no destination takes topic \"\(topic)\" with routing key \"\(routingKey)\"")
         }
-        let allowed = matching.filter { index in given.map { digest in accepted[index].contains { Self.same($0, digest) } } ?? true }
         guard !allowed.isEmpty else {
             throw Refusal(status: 403, reason: "forbidden", message: "this key may not use topic \"\(topic)\" with routing key \"\(routingKey)\"")
         }

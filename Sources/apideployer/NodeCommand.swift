@@ -72,7 +72,8 @@ struct NodeCommand: AsyncParsableCommand {
                 Commands: services-list, service-create ID, service-delete ID, services-clean,
                 service-import-generation ID ZIP, service-list-generations ID, service-switch-to-newest ID,
                 service-switch-to-generation ID GEN, service-set-mapping ID (mapping JSON on stdin),
-                service-enable ID, service-disable ID, admin-key-create, admin-keys-list, admin-key-delete KEY,
+                service-enable ID, service-disable ID, service-set-logging ID (logging JSON on stdin),
+                service-clear-logging ID, admin-key-create, admin-keys-list, admin-key-delete KEY,
                 metrics-get, predict ID ENDPOINT (features JSON on stdin).
                 """)
 
@@ -125,6 +126,9 @@ struct NodeCommand: AsyncParsableCommand {
                 request = .admin("POST", ["services", try argument(0, "a service id"), "actions", "setMapping"], body: Array(FileHandle.standardInput.readDataToEndOfFile()))
             case "service-enable": request = .admin("POST", ["services", try argument(0, "a service id"), "actions", "enable"])
             case "service-disable": request = .admin("POST", ["services", try argument(0, "a service id"), "actions", "disable"])
+            case "service-set-logging":
+                request = .admin("PUT", ["services", try argument(0, "a service id"), "logging"], body: Array(FileHandle.standardInput.readDataToEndOfFile()))
+            case "service-clear-logging": request = .admin("DELETE", ["services", try argument(0, "a service id"), "logging"])
             case "metrics-get": request = .admin("GET", ["metrics"])
             case "predict":
                 request = .predict(service: try argument(0, "a service id"), endpoint: try argument(1, "an endpoint id"),

@@ -95,6 +95,24 @@ import Testing
         #expect(Set(try stored().map(\.folder)) == ["queries/apinode-query/r/2026/11/28/15", "audit/deployer-audit/2026/11"])
     }
 
+    @Test func aDestinationWithoutKeysIsOpenNextToOneThatRequiresThem() async throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let config = EventServerConfig(destinations: [
+            Destination(name: "queries", topics: ["apinode-query"], requiredKeys: ["query-key"]), Destination(name: "audit", topics: ["deployer-audit"]),
+        ])
+        let (ingest, appender) = makeIngest(config)
+        defer { appender.stop() }
+        func status(_ topic: String, key: String?) async -> Int {
+            await ingest.ingest(topic: topic, routingKey: "r", key: key, ndjson: false, body: Array(#"{"id":1}"#.utf8), origin: "").status
+        }
+        #expect(await status("apinode-query", key: nil) == 401)
+        #expect(await status("unknown-topic", key: nil) == 401, "nothing about topics is said to a caller without a key")
+        #expect(await status("deployer-audit", key: nil) == 200)
+        #expect(await status("deployer-audit", key: "query-key") == 200, "an open destination takes any valid key too")
+        #expect(await status("deployer-audit", key: "wrong") == 401)
+        #expect(await status("apinode-query", key: "query-key") == 200)
+    }
+
     @Test func concurrentRequestsAreAllStoredFilesRotateBySizeAndClosedOnesAreCompressed() async throws {
         defer { try? FileManager.default.removeItem(at: root) }
         let compressor = EventFileCompressor(logger: Logger(label: "test"))

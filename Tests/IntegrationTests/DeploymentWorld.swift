@@ -31,9 +31,9 @@ final class DeploymentWorld: @unchecked Sendable {
 
     /// Starts the nodes and the deployer and pushes versions v1 and v2 of the example churn
     /// package once per service (the service name rewritten in its manifest).
-    private static func start(nodes count: Int = 2, services: [String] = ["churn"], resyncPeriod: String = "5m", faultProxies: Bool = false)
-        async throws -> DeploymentWorld
-    {
+    private static func start(
+        nodes count: Int, services: [String], resyncPeriod: String, faultProxies: Bool, deployerArguments: [String], logging: JSONValue?
+    ) async throws -> DeploymentWorld {
         let scratch = try Scratch()
         var nodes: [Node] = []
         for index in 0..<count {
@@ -54,7 +54,8 @@ final class DeploymentWorld: @unchecked Sendable {
             }
             nodes.append(Node(name: name, directory: directory, process: process, url: url, adminKey: key, proxy: proxy))
         }
-        let server = try await ServerProcess.start(dataDirectory: scratch.url.appendingPathComponent("deployer"), controller: true)
+        let server = try await ServerProcess.start(
+            dataDirectory: scratch.url.appendingPathComponent("deployer"), controller: true, extraArguments: deployerArguments)
         let client = try server.client()
         var digests: [String: [String: String]] = [:]
         for service in services {
@@ -76,16 +77,19 @@ final class DeploymentWorld: @unchecked Sendable {
             }
         }
         let world = DeploymentWorld(scratch: scratch, server: server, nodes: nodes, client: client, digests: digests)
-        try await world.apply(world.baseObjects(resyncPeriod: resyncPeriod))
+        try await world.apply(world.baseObjects(resyncPeriod: resyncPeriod, logging: logging))
         return world
     }
 
     /// Runs `body` in a fresh world and stops every process of it afterwards, also on failure.
+    /// `deployerArguments` are added to `serve`; `logging` is the infrastructure's logging block.
     static func with<T>(
         nodes count: Int = 2, services: [String] = ["churn"], resyncPeriod: String = "5m", faultProxies: Bool = false,
-        _ body: (DeploymentWorld) async throws -> T
+        deployerArguments: [String] = [], logging: JSONValue? = nil, _ body: (DeploymentWorld) async throws -> T
     ) async throws -> T {
-        let world = try await start(nodes: count, services: services, resyncPeriod: resyncPeriod, faultProxies: faultProxies)
+        let world = try await start(
+            nodes: count, services: services, resyncPeriod: resyncPeriod, faultProxies: faultProxies, deployerArguments: deployerArguments,
+            logging: logging)
         do {
             let result = try await body(world)
             await world.stop()
@@ -118,17 +122,16 @@ final class DeploymentWorld: @unchecked Sendable {
     }
 
     /// The secret with the node keys, the infrastructure and the published service.
-    func baseObjects(resyncPeriod: String) -> [JSONValue] {
+    func baseObjects(resyncPeriod: String, logging: JSONValue?) -> [JSONValue] {
         let keys = JSONValue.object(Dictionary(uniqueKeysWithValues: nodes.map { ($0.name, JSONValue.string($0.adminKey)) }))
         let nodeList = JSONValue.array(nodes.map {
             ["name": .string($0.name), "url": .string($0.declaredURL), "adminKeySecretRef": ["name": "node-keys", "key": .string($0.name)]]
         })
+        var infrastructure: JSONValue = ["stage": "development", "type": "static", "static": ["nodes": nodeList], "resyncPeriod": .string(resyncPeriod)]
+        if let logging { infrastructure["logging"] = logging }
         return [
             ["kind": "Secret", "metadata": ["name": "node-keys"], "stringData": keys],
-            [
-                "kind": "Infrastructure", "metadata": ["name": "static"],
-                "spec": ["stage": "development", "type": "static", "static": ["nodes": nodeList], "resyncPeriod": .string(resyncPeriod)],
-            ],
+            ["kind": "Infrastructure", "metadata": ["name": "static"], "spec": infrastructure],
         ] + digests.keys.sorted().map { service in
             [
                 "kind": "PublishedService", "metadata": ["name": .string(service)],
@@ -214,11 +217,12 @@ final class DeploymentWorld: @unchecked Sendable {
     }
 
     /// A prediction through one node: HTTP status and the generation that answered.
-    func predict(on node: Node, dispatchKey: String? = nil) async throws -> (status: Int, generation: String?) {
+    func predict(on node: Node, dispatchKey: String? = nil, requestID: String? = nil) async throws -> (status: Int, generation: String?) {
         var body = Self.sampleQuery
         if let dispatchKey { body["dispatch"] = ["dispatchKey": .string(dispatchKey)] }
         var request = HTTPClientRequest(url: "\(node.url)/public/api/v1/churn/predict-churn/predict")
         request.method = .POST
+        if let requestID { request.headers.add(name: "X-Request-ID", value: requestID) }
         request.body = .bytes(ByteBuffer(bytes: body.serialized()))
         let response = try await http.execute(request, timeout: .seconds(30))
         let bytes = try await response.body.collect(upTo: 1 << 20)

@@ -154,8 +154,9 @@ import Testing
         let url: String
     }
 
-    static func start(root: URL, in scratch: Scratch) async throws -> Server {
-        let child = try ChildProcess(Products.apideployer, ["eventserver", "serve", "--root", root.path, "--port", "0"], directory: scratch.url)
+    static func start(root: URL, in scratch: Scratch, port: Int = 0, arguments: [String] = []) async throws -> Server {
+        let child = try ChildProcess(
+            Products.apideployer, ["eventserver", "serve", "--root", root.path, "--port", String(port)] + arguments, directory: scratch.url)
         let marker = "eventserver: serving on "
         let text = try await child.waitForOutput(containing: marker)
         return Server(child: child, url: String(text[text.range(of: marker)!.upperBound...].prefix { !$0.isWhitespace }))

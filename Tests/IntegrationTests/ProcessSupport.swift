@@ -2,6 +2,19 @@ import CloudHTTP
 import DeployerModel
 import Foundation
 
+extension Collection where Element: Equatable {
+    /// Whether `pattern` occurs as a contiguous run in this collection.
+    func containsRun(_ pattern: some Collection<Element>) -> Bool {
+        guard !pattern.isEmpty else { return true }
+        var start = startIndex
+        while start != endIndex {
+            if self[start...].starts(with: pattern) { return true }
+            formIndex(after: &start)
+        }
+        return false
+    }
+}
+
 /// Where the built products are (next to the test bundle).
 enum Products {
     static let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
@@ -65,14 +78,17 @@ final class ChildProcess: @unchecked Sendable {
     }()
 
     private func append(_ text: String) {
-        let ready = lock.withLock { () -> [(String, CheckedContinuation<String, any Error>)] in
+        let (ready, snapshot) = lock.withLock { () -> ([CheckedContinuation<String, any Error>], String) in
             collected += text
-            let found = waiters.filter { collected.contains($0.marker) }
-            waiters.removeAll { collected.contains($0.marker) }
-            return found.map { ($0.marker, $0.continuation) }
+            // Only the new text (and a marker's length before it) can hold a marker not seen
+            // before: long outputs are not searched again and again.
+            func isIn(_ marker: String) -> Bool { collected.utf8.suffix(text.utf8.count + marker.utf8.count).containsRun(marker.utf8) }
+            let found = waiters.filter { isIn($0.marker) }
+            guard !found.isEmpty else { return ([], "") }
+            waiters.removeAll { isIn($0.marker) }
+            return (found.map(\.continuation), collected)
         }
-        let snapshot = output
-        for (_, continuation) in ready { continuation.resume(returning: snapshot) }
+        for continuation in ready { continuation.resume(returning: snapshot) }
     }
 
     private func close() {

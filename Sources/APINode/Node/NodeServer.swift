@@ -118,14 +118,15 @@ struct NodeResponder: HTTPResponder {
             metrics.record(
                 service: service == nil ? "unknown" : segments[3], endpoint: endpoint, generation: answer.generation ?? "none",
                 status: answer.status, duration: elapsed)
+            var generator = QueryRandom()
+            let requestID = QueryEvent.requestID(given: request.headers[Self.requestIDHeader], using: &generator)
             let logging = service?.logging
             if logging?.logQueries ?? true {
-                var generator = QueryRandom()
                 queryLog.record(
-                    QueryEvent.prediction(service: segments[3], endpoint: segments[4], verb: segments[5], answer: answer, elapsed: elapsed, using: &generator),
+                    QueryEvent.prediction(service: segments[3], endpoint: segments[4], verb: segments[5], answer: answer, elapsed: elapsed, requestID: requestID),
                     logging: logging)
             }
-            return json(answer.status, answer.body)
+            return json(answer.status, answer.body, requestID: requestID)
         }
         if segments.count >= 2, segments[0...1] == ["admin", "api"] {
             return try await adminResponse(request, path: Array(segments.dropFirst(2)))
@@ -196,9 +197,14 @@ struct NodeResponder: HTTPResponder {
 
     private static let answerHeaders = HTTPFields(PublicAPI.headers.map { HTTPField(name: HTTPField.Name($0.0)!, value: $0.1) })
 
-    private func json(_ status: Int, _ body: JSONValue) -> Response {
-        Response(
-            status: HTTPResponse.Status(code: status), headers: Self.answerHeaders,
+    /// The query's id: the caller's, or the node's own; it is the `requestId` of the query event.
+    static let requestIDHeader = HTTPField.Name("X-Request-ID")!
+
+    private func json(_ status: Int, _ body: JSONValue, requestID: String? = nil) -> Response {
+        var headers = Self.answerHeaders
+        if let requestID { headers.append(HTTPField(name: Self.requestIDHeader, value: requestID)) }
+        return Response(
+            status: HTTPResponse.Status(code: status), headers: headers,
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: body.serialized(sortingKeys: false))))
     }
 }

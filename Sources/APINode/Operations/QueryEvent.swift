@@ -4,12 +4,11 @@ import Foundation
 /// Query log events (topic `apinode-query`), with the fields of the API node reference.
 enum QueryEvent {
     static func prediction(
-        service: String, endpoint: String, verb: String, answer: PublicAPI.Answer, elapsed: Duration, date: Date = Date(),
-        using generator: inout some RandomNumberGenerator
+        service: String, endpoint: String, verb: String, answer: PublicAPI.Answer, elapsed: Duration, requestID: String, date: Date = Date()
     ) -> JSONValue {
         let request = answer.request ?? [:]
         var event: JSONValue = [
-            "msgType": "prediction-query", "requestId": .string(requestID(using: &generator)),
+            "msgType": "prediction-query", "requestId": .string(requestID),
             "timestamp": .string(timestamp(date)),
             "service": .string(service), "endpoint": .string(endpoint), "status": .int(Int64(answer.status)),
             "timing": ["totalMs": .double(PublicAPI.milliseconds(elapsed))],
@@ -26,6 +25,13 @@ enum QueryEvent {
         if let context = request["context"] { event["context"] = context }
         if let key = request["dispatch"]?["dispatchKey"] { event["dispatchKey"] = key }
         return event
+    }
+
+    /// The caller's `X-Request-ID` when it is usable (1 to 128 visible ASCII characters),
+    /// else a new random one.
+    static func requestID(given: String?, using generator: inout some RandomNumberGenerator) -> String {
+        if let given, (1...128).contains(given.utf8.count), given.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) { return given }
+        return requestID(using: &generator)
     }
 
     /// A random (version 4) UUID in its lowercase text form.
