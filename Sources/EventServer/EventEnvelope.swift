@@ -9,11 +9,19 @@ enum EventEnvelope {
     static func timestamp(_ date: Date) -> String { MillisecondTimestamp.format(date, zone: "+0000") }
 
     /// The envelope lines of events that came together from `origin` at `date`.
-    static func lines(_ events: [JSONValue], origin: String, date: Date) -> [[UInt8]] {
+    static func lines(_ events: [[UInt8]], origin: String, date: Date) -> [[UInt8]] {
         let suffix = Array(",\"origAddress\":".utf8) + JSONValue.string(origin).serialized() + timestampMarker
             + Array("\(timestamp(date))\"}\n".utf8)
-        return events.map { Array("{\"clientEvent\":".utf8) + $0.serialized(sortingKeys: false) + suffix }
+        return events.map { event in
+            var line = prefix
+            line.reserveCapacity(prefix.count + event.count + suffix.count)
+            line += event
+            line += suffix
+            return line
+        }
     }
+
+    private static let prefix = Array("{\"clientEvent\":".utf8)
 
     private static let timestampMarker = Array(",\"serverTimestamp\":\"".utf8)
     private static let timestampWidth = 28

@@ -47,39 +47,33 @@ public struct EventIngest: Sendable {
         }
     }
 
-    /// One event (an object), a JSON array of events, or newline-delimited events.
-    static func events(in body: [UInt8], ndjson: Bool) throws -> [JSONValue] {
-        let events: [JSONValue]
-        if ndjson {
-            var parsed: [JSONValue] = []
-            var start = body.startIndex
-            var lineNumber = 0
-            while start < body.endIndex {
-                let end = body[start...].firstIndex(of: UInt8(ascii: "\n")) ?? body.endIndex
-                lineNumber += 1
-                let line = body[start..<end]
-                start = end + 1
-                guard line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { continue }
-                do {
-                    parsed.append(try JSONValue.parse(line))
-                } catch {
-                    throw EventAccess.Refusal(status: 400, reason: "malformed", message: "line \(lineNumber): \(error)")
+    /// One event (an object), a JSON array of events, or newline-delimited events, each checked
+    /// and kept as the caller's bytes (made compact: one line each).
+    static func events(in body: [UInt8], ndjson: Bool) throws -> [[UInt8]] {
+        var events: [[UInt8]] = []
+        do {
+            if ndjson {
+                var start = body.startIndex
+                var lineNumber = 0
+                while start < body.endIndex {
+                    let end = body[start...].firstIndex(of: UInt8(ascii: "\n")) ?? body.endIndex
+                    lineNumber += 1
+                    let line = body[start..<end]
+                    start = end + 1
+                    guard line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { continue }
+                    do {
+                        events += try CompactJSON.objects(in: line, arrayAllowed: false)
+                    } catch let failure as CompactJSON.Failure {
+                        throw CompactJSON.Failure(description: "line \(lineNumber): \(failure.description)")
+                    }
                 }
+            } else {
+                events = try CompactJSON.objects(in: body[...], arrayAllowed: true)
             }
-            events = parsed
-        } else {
-            let document: JSONValue
-            do {
-                document = try JSONValue.parse(body)
-            } catch {
-                throw EventAccess.Refusal(status: 400, reason: "malformed", message: "the body is not valid JSON: \(error)")
-            }
-            events = document.arrayValue ?? [document]
+        } catch let failure as CompactJSON.Failure {
+            throw EventAccess.Refusal(status: 400, reason: "malformed", message: failure.description)
         }
         guard !events.isEmpty else { throw EventAccess.Refusal(status: 400, reason: "bad-request", message: "the body holds no event") }
-        for (index, event) in events.enumerated() where event.objectValue == nil {
-            throw EventAccess.Refusal(status: 400, reason: "malformed", message: "event \(index + 1): a JSON object is expected")
-        }
         return events
     }
 }
