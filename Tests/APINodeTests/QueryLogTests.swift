@@ -7,6 +7,16 @@ import Testing
 /// The local query log: every queued event becomes one line, the bound drops and counts, and the
 /// event fields have their reference formats.
 @Suite struct QueryLogTests {
+    static let day1 = Date(timeIntervalSince1970: 1_795_860_000)  // 2026-11-28T10:00:00Z
+    static let day2 = Date(timeIntervalSince1970: 1_795_910_400)  // 2026-11-29T00:00:00Z
+
+    func event(_ id: String, at date: Date = day1) -> QueryEvent {
+        QueryEvent(
+            requestID: id, date: date, service: "churn", endpoint: "predict-churn", verb: "predict",
+            answer: PublicAPI.Answer(status: 200, body: ["result": ["prediction": "1"]], generation: "v1", request: ["features": ["tenure": 3]]),
+            elapsed: .microseconds(1_500))
+    }
+
     @Test func everyQueuedEventIsWrittenOnceWhenTheLogFinishes() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("querylog-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -16,19 +26,19 @@ import Testing
             for producer in 0..<4 {
                 group.addTask {
                     for index in 0..<500 {
-                        log.record(["timestamp": "2026-11-28T10:00:00.000Z", "producer": .int(Int64(producer)), "index": .int(Int64(index))], logging: nil)
+                        log.record(event("\(producer)/\(index)"), logging: nil)
                     }
                 }
             }
         }
-        log.record(["timestamp": "2026-11-29T00:00:00.000Z", "producer": 9, "index": 0], logging: nil)
+        log.record(event("9/0", at: Self.day2), logging: nil)
         log.finish()
         try await writing.value
         let first = try String(contentsOf: folder.appendingPathComponent("logs/queries-2026-11-28.jsonl"), encoding: .utf8).split(separator: "\n")
         let second = try String(contentsOf: folder.appendingPathComponent("logs/queries-2026-11-29.jsonl"), encoding: .utf8).split(separator: "\n")
         let events = try first.map { try JSONValue.parse(String($0)) }
         #expect(events.count == 2000 && second.count == 1)
-        #expect(Set(events.map { "\($0["producer"]!)/\($0["index"]!)" }).count == 2000, "each event exactly once")
+        #expect(Set(events.compactMap { $0["requestId"]?.stringValue }).count == 2000, "each event exactly once")
         #expect(log.dropped == 0)
     }
 
@@ -36,14 +46,34 @@ import Testing
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("querylog-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         let (log, writer) = QueryLog.make(dataDirectory: folder, bufferLimit: 3)
-        for index in 0..<5 { log.record(["timestamp": "2026-11-28T10:00:00.000Z", "index": .int(Int64(index))], logging: nil) }
+        for index in 0..<5 { log.record(event("\(index)"), logging: nil) }
         #expect(log.dropped == 2)
         log.finish()
         try await writer.run()
         let lines = try String(contentsOf: folder.appendingPathComponent("logs/queries-2026-11-28.jsonl"), encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 3)
-        log.record(["timestamp": "2026-11-28T10:00:00.000Z"], logging: nil)
+        log.record(event("late"), logging: nil)
         #expect(log.dropped == 3, "a finished log accepts nothing")
+    }
+
+    @Test func anEventHasTheReferenceFieldsInTheirFormats() throws {
+        let answer = PublicAPI.Answer(
+            status: 200, body: ["result": ["prediction": "1", "probas": ["0": 0.25, "1": 0.75]]], generation: "v2",
+            request: ["features": ["tenure": 3, "plan": "basic \"gold\""], "context": ["user": "u1"], "dispatch": ["dispatchKey": "alice"]])
+        let event = QueryEvent(
+            requestID: "r-1", date: Self.day1, service: "churn", endpoint: "predict-churn", verb: "predict", answer: answer, elapsed: .microseconds(12_345))
+        let text = String(decoding: event.line, as: UTF8.self)
+        #expect(text.hasPrefix(#"{"msgType":"prediction-query","requestId":"r-1","timestamp":"2026-11-28T10:00:00.000Z","service":"churn","#))
+        #expect(text.contains(#""timing":{"totalMs":12.345}"#))
+        let parsed = try JSONValue.parse(text)
+        #expect(parsed["generation"] == "v2" && parsed["status"] == 200 && parsed["features"]?["plan"] == "basic \"gold\"")
+        #expect(parsed["result"]?["probas"]?["1"] == 0.75 && parsed["context"]?["user"] == "u1" && parsed["dispatchKey"] == "alice")
+        let refused = QueryEvent(
+            requestID: "r-2", date: Self.day1, service: "churn", endpoint: "predict-churn", verb: "predict-multi",
+            answer: PublicAPI.Answer(status: 400, body: ["message": "no features"], generation: nil, request: ["items": [["features": ["a": 1]]]]),
+            elapsed: .microseconds(7))
+        let failed = try JSONValue.parse(refused.line)
+        #expect(failed["error"] == "no features" && failed["items"] == [["a": 1]] && failed["generation"] == nil && failed["timing"]?["totalMs"] == 0.007)
     }
 
     @Test func timestampsAndRequestIDsHaveTheirFormats() {

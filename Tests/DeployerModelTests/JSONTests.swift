@@ -18,6 +18,14 @@ import Testing
 
     /// The digit-by-digit reading of numbers gives exactly what the standard library's
     /// conversion of the text gives, on the fast path and off it.
+    @Test func stringsAreEscapedWhereJSONRequiresIt() throws {
+        let text = "plain \"quoted\" back\\slash\nline\ttab\r\u{01}\u{1F} é 📈 end"
+        let serialized = String(decoding: JSONValue.string(text).serialized(), as: UTF8.self)
+        #expect(serialized == #""plain \"quoted\" back\\slash\nline\ttab\r\u0001\u001f é 📈 end""#)
+        #expect(try JSONValue.parse(serialized) == .string(text))
+        #expect(JSONValue.string("").serialized() == Array(#""""#.utf8))
+    }
+
     @Test func numbersParseExactlyAsTheirText() throws {
         var generator = SplitMix64(seed: 42)
         var texts = [

@@ -123,7 +123,7 @@ struct NodeResponder: HTTPResponder {
             let logging = service?.logging
             if logging?.logQueries ?? true {
                 queryLog.record(
-                    QueryEvent.prediction(service: segments[3], endpoint: segments[4], verb: segments[5], answer: answer, elapsed: elapsed, requestID: requestID),
+                    QueryEvent(requestID: requestID, service: segments[3], endpoint: segments[4], verb: segments[5], answer: answer, elapsed: elapsed),
                     logging: logging)
             }
             return json(answer.status, answer.body, requestID: requestID)

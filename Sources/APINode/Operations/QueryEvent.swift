@@ -1,30 +1,83 @@
 import DeployerModel
 import Foundation
 
-/// Query log events (topic `apinode-query`), with the fields of the API node reference.
-enum QueryEvent {
-    static func prediction(
-        service: String, endpoint: String, verb: String, answer: PublicAPI.Answer, elapsed: Duration, requestID: String, date: Date = Date()
-    ) -> JSONValue {
+/// One query's log event (topic `apinode-query`, fields of the API node reference): captured on
+/// the query path from values the query made anyway, and written as one JSON line by the query
+/// log's writer, off the query path.
+public struct QueryEvent: Sendable {
+    let requestID: String
+    let date: Date
+    let service: String
+    let endpoint: String
+    let verb: String
+    let answer: PublicAPI.Answer
+    let elapsed: Duration
+
+    init(requestID: String, date: Date = Date(), service: String, endpoint: String, verb: String, answer: PublicAPI.Answer, elapsed: Duration) {
+        self.requestID = requestID
+        self.date = date
+        self.service = service
+        self.endpoint = endpoint
+        self.verb = verb
+        self.answer = answer
+        self.elapsed = elapsed
+    }
+
+    /// The event's timestamp (RFC 3339, UTC, milliseconds).
+    var timestamp: String { Self.timestamp(date) }
+
+    /// Appends the event as a JSON object (no newline); `timestamp` is `self.timestamp`.
+    func write(into output: inout [UInt8], timestamp: String) {
         let request = answer.request ?? [:]
-        var event: JSONValue = [
-            "msgType": "prediction-query", "requestId": .string(requestID),
-            "timestamp": .string(timestamp(date)),
-            "service": .string(service), "endpoint": .string(endpoint), "status": .int(Int64(answer.status)),
-            "timing": ["totalMs": .double(PublicAPI.milliseconds(elapsed))],
-        ]
-        if let generation = answer.generation { event["generation"] = .string(generation) }
+        output += Self.opening
+        JSONValue.string(requestID).write(into: &output, sortingKeys: false)
+        field("timestamp", .string(timestamp), into: &output)
+        field("service", .string(service), into: &output)
+        field("endpoint", .string(endpoint), into: &output)
+        output += Self.statusKey
+        output += Array(String(answer.status).utf8)
+        output += Self.timingKey
+        Self.writeMilliseconds(elapsed, into: &output)
+        output.append(UInt8(ascii: "}"))
+        if let generation = answer.generation { field("generation", .string(generation), into: &output) }
         if verb == "predict-multi" {
-            event["items"] = .array((request["items"]?.arrayValue ?? []).map { $0["features"] ?? [:] })
-            event["results"] = answer.body["results"]
+            field("items", .array((request["items"]?.arrayValue ?? []).map { $0["features"] ?? [:] }), into: &output)
+            if let results = answer.body["results"] { field("results", results, into: &output) }
         } else {
-            event["features"] = request["features"]
-            event["result"] = answer.body["result"]
+            if let features = request["features"] { field("features", features, into: &output) }
+            if let result = answer.body["result"] { field("result", result, into: &output) }
         }
-        if answer.status >= 400 { event["error"] = answer.body["message"] }
-        if let context = request["context"] { event["context"] = context }
-        if let key = request["dispatch"]?["dispatchKey"] { event["dispatchKey"] = key }
-        return event
+        if answer.status >= 400, let message = answer.body["message"] { field("error", message, into: &output) }
+        if let context = request["context"] { field("context", context, into: &output) }
+        if let key = request["dispatch"]?["dispatchKey"] { field("dispatchKey", key, into: &output) }
+        output.append(UInt8(ascii: "}"))
+    }
+
+    /// The event as one JSON line's text (no newline).
+    var line: [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(512)
+        write(into: &output, timestamp: timestamp)
+        return output
+    }
+
+    private func field(_ name: StaticString, _ value: JSONValue, into output: inout [UInt8]) {
+        output += [UInt8(ascii: ","), UInt8(ascii: "\"")]
+        output += UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
+        output += [UInt8(ascii: "\""), UInt8(ascii: ":")]
+        value.write(into: &output, sortingKeys: false)
+    }
+
+    private static let opening = Array(#"{"msgType":"prediction-query","requestId":"#.utf8)
+    private static let statusKey = Array(#","status":"#.utf8)
+    private static let timingKey = Array(#","timing":{"totalMs":"#.utf8)
+
+    /// Milliseconds with three decimals, from whole microseconds (no floating point).
+    static func writeMilliseconds(_ duration: Duration, into output: inout [UInt8]) {
+        let microseconds = max(0, duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000)
+        output += Array(String(microseconds / 1000).utf8)
+        let fraction = microseconds % 1000
+        output += [UInt8(ascii: "."), UInt8(ascii: "0") + UInt8(fraction / 100), UInt8(ascii: "0") + UInt8(fraction / 10 % 10), UInt8(ascii: "0") + UInt8(fraction % 10)]
     }
 
     /// The caller's `X-Request-ID` when it is usable (1 to 128 visible ASCII characters),

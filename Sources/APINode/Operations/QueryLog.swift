@@ -36,7 +36,15 @@ public struct QueryLog: Sendable {
     }
 
     /// Queues an event for the service's logging settings (nil: the local file); never blocks.
-    public func record(_ event: JSONValue, logging: QueryLogging?) { queue.append(QueuedEvent(event: event, logging: logging)) }
+    /// The event is written out here, on the query's thread: what the query allocated is freed
+    /// where it was allocated, and the writer gets one buffer per event.
+    public func record(_ event: QueryEvent, logging: QueryLogging?) {
+        let timestamp = event.timestamp
+        var line: [UInt8] = []
+        line.reserveCapacity(512)
+        event.write(into: &line, timestamp: timestamp)
+        queue.append(QueuedEvent(line: line, day: String(timestamp.prefix(10)), logging: logging))
+    }
 
     /// Events dropped because the queue was full.
     public var dropped: Int { queue.dropped }
@@ -50,7 +58,10 @@ public struct QueryLog: Sendable {
 
 /// One queued query event and where it goes.
 struct QueuedEvent: Sendable {
-    let event: JSONValue
+    /// The event's JSON text (no newline).
+    let line: [UInt8]
+    /// `YYYY-MM-DD` of its timestamp: the local file it goes to.
+    let day: String
     let logging: QueryLogging?
 }
 
@@ -97,23 +108,23 @@ public struct QueryLogWriter: Service {
         while let batch = await queue.next() {
             for queued in batch {
                 if let logging = queued.logging {
-                    let line = queued.event.serialized(sortingKeys: false)
+                    let line = queued.line
                     for target in logging.targets {
                         shippers.shipper(for: target, starting: &group).enqueue(ShippedEvent(topic: logging.topic, routingKey: logging.routingKey, line: line))
                     }
                     continue
                 }
-                let day = (queued.event["timestamp"]?.stringValue ?? "").prefix(10).description
+                let day = queued.day
                 if handle?.day != day {
                     try flush()
                     try handle?.file.close()
-                    let url = directory.appendingPathComponent("queries-\(day.isEmpty ? "undated" : day).jsonl")
+                    let url = directory.appendingPathComponent("queries-\(day).jsonl")
                     if !FileManager.default.fileExists(atPath: url.path) { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
                     let file = try FileHandle(forWritingTo: url)
                     try file.seekToEnd()
                     handle = (day, file)
                 }
-                queued.event.write(into: &lines, sortingKeys: false)
+                lines += queued.line
                 lines.append(UInt8(ascii: "\n"))
             }
             try flush()
