@@ -12,7 +12,7 @@ public struct ShippedEvent: Sendable, Equatable {
 }
 
 /// An event server events are shipped to, and the key it expects (never printed).
-public struct EventTarget: Hashable, Sendable, CustomStringConvertible {
+public struct EventTarget: Codable, Hashable, Sendable, CustomStringConvertible {
     public var url: String
     public var authKey: String?
 

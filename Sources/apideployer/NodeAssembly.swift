@@ -36,7 +36,7 @@ enum NodeAssembly {
             throw CLIError("\(directory.path) is not a node data directory: run `apideployer node init \(directory.path)` first")
         }
         let runtime = try NodeRuntime(dataDirectory: directory)
-        let targets = runtime.table.services.values.flatMap { $0.logging?.targets ?? [] }
+        let targets = runtime.table.services.values.flatMap { $0.logging?.eventServers ?? [] }
         let (queryLog, queryLogWriter) = QueryLog.make(dataDirectory: directory, targets: targets, logger: logger)
         let live = LiveNode.file(in: directory)
         let server = try NodeServer.make(runtime: runtime, queryLog: queryLog, host: host, port: port, tls: tls, logger: logger) { url in

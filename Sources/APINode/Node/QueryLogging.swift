@@ -6,19 +6,8 @@ import Foundation
 /// `logging` block): `PUT /admin/api/services/{id}/logging`. A service without it logs to the
 /// node's local query log file.
 public struct QueryLogging: Codable, Sendable, Equatable {
-    /// One event server and the key it expects.
-    public struct EventServer: Codable, Sendable, Equatable {
-        public var url: String
-        public var authKey: String?
-
-        public init(url: String, authKey: String? = nil) {
-            self.url = url
-            self.authKey = authKey
-        }
-    }
-
-    /// Every event goes to each of these.
-    public var eventServers: [EventServer]
+    /// Every event goes to each of these event servers.
+    public var eventServers: [EventTarget]
     public var topic: String
     /// The events' routing key: the deployment's name unless its infrastructure says otherwise.
     public var routingKey: String
@@ -27,7 +16,7 @@ public struct QueryLogging: Codable, Sendable, Equatable {
 
     public static let defaultTopic = "apinode-query"
 
-    public init(eventServers: [EventServer], topic: String = defaultTopic, routingKey: String, logQueries: Bool = true) {
+    public init(eventServers: [EventTarget], topic: String = defaultTopic, routingKey: String, logQueries: Bool = true) {
         self.eventServers = eventServers
         self.topic = topic
         self.routingKey = routingKey
@@ -38,7 +27,7 @@ public struct QueryLogging: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        eventServers = try container.decodeIfPresent([EventServer].self, forKey: .eventServers) ?? []
+        eventServers = try container.decodeIfPresent([EventTarget].self, forKey: .eventServers) ?? []
         topic = try container.decodeIfPresent(String.self, forKey: .topic) ?? Self.defaultTopic
         routingKey = try container.decode(String.self, forKey: .routingKey)
         logQueries = try container.decodeIfPresent(Bool.self, forKey: .logQueries) ?? true
@@ -65,7 +54,4 @@ public struct QueryLogging: Codable, Sendable, Equatable {
             "topic": .string(topic), "routingKey": .string(routingKey), "logQueries": .bool(logQueries),
         ]
     }
-
-    /// The event servers as shipping targets.
-    public var targets: [EventTarget] { eventServers.map { EventTarget(url: $0.url, authKey: $0.authKey) } }
 }

@@ -36,8 +36,7 @@ public struct QueryLog: Sendable {
     }
 
     /// Queues an event for the service's logging settings (nil: the local file); never blocks.
-    /// The event is written out here, on the query's thread: what the query allocated is freed
-    /// where it was allocated, and the writer gets one buffer per event.
+    /// The event is written out here, on the query's thread, so the writer only moves bytes.
     public func record(_ event: QueryEvent, logging: QueryLogging?) {
         let timestamp = event.timestamp
         var line: [UInt8] = []
@@ -109,7 +108,7 @@ public struct QueryLogWriter: Service {
             for queued in batch {
                 if let logging = queued.logging {
                     let line = queued.line
-                    for target in logging.targets {
+                    for target in logging.eventServers {
                         shippers.shipper(for: target, starting: &group).enqueue(ShippedEvent(topic: logging.topic, routingKey: logging.routingKey, line: line))
                     }
                     continue

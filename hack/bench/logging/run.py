@@ -17,7 +17,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, os.path.join(HERE, "..", "serving"))
-from processes import start_printing_url, stop  # noqa: E402
+from processes import prepare_node, start_printing_url, stop  # noqa: E402
 from run import wrk  # noqa: E402  (the serving benchmark's wrk runner: same settings)
 
 
@@ -40,12 +40,7 @@ def main(apideployer, work, duration, rounds):
     subprocess.run([python, os.path.join(HERE, "..", "serving", "make_models.py"), out], check=True)
     single = os.path.join(out, "bodies", "single.json")
     node = os.path.join(work, "node")
-    subprocess.run([apideployer, "node", "init", node], check=True, capture_output=True)
-    archive = os.path.join(work, "bench.zip")
-    subprocess.run([apideployer, "package", "build", os.path.join(out, "package"), "-o", archive], check=True, capture_output=True)
-    tool = os.path.join(node, "bin", "apinode-admin")
-    for step in (["service-create", "bench"], ["service-import-generation", "bench", archive], ["service-switch-to-newest", "bench"]):
-        subprocess.run([tool] + step, check=True, capture_output=True)
+    tool = prepare_node(apideployer, node, os.path.join(out, "package"), os.path.join(work, "bench.zip"))
     events, event_url = start_printing_url([apideployer, "eventserver", "serve", "--root", os.path.join(work, "events"), "--port", "0"],
                                            "eventserver: serving on ", quiet=True)
     process, url = start_printing_url([apideployer, "node", "serve", "--data-dir", node, "--port", "0"], "apinode: serving on ", quiet=True)

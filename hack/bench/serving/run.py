@@ -13,7 +13,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from processes import start_printing_url, stop  # noqa: E402
+from processes import prepare_node, start_printing_url, stop  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONNECTIONS = 32
@@ -105,12 +105,7 @@ def main(apideployer, ceiling, work, duration):
     results, reference = {}, {}
 
     node = os.path.join(work, "node")
-    subprocess.run([apideployer, "node", "init", node], check=True, capture_output=True)
-    archive = os.path.join(work, "bench.zip")
-    subprocess.run([apideployer, "package", "build", os.path.join(out, "package"), "-o", archive], check=True, capture_output=True)
-    tool = os.path.join(node, "bin", "apinode-admin")
-    for step in (["service-create", "bench"], ["service-import-generation", "bench", archive], ["service-switch-to-newest", "bench"]):
-        subprocess.run([tool] + step, check=True, capture_output=True)
+    prepare_node(apideployer, node, os.path.join(out, "package"), os.path.join(work, "bench.zip"))
     print("API node", file=sys.stderr)
     process, url = start_printing_url([apideployer, "node", "serve", "--data-dir", node, "--port", "0"], "apinode: serving on ")
     try:
