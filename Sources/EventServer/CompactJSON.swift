@@ -18,9 +18,10 @@ struct CompactJSON {
         index = start
     }
 
-    /// The objects of `text`, each copied compact: one object, or (when `arrayAllowed`) an array
-    /// of objects, followed by nothing but whitespace. Errors name the event of an array.
-    static func objects(in text: ArraySlice<UInt8>, arrayAllowed: Bool) throws -> [[UInt8]] {
+    /// The objects of `text`, each copied compact between `framing`'s bytes: one object, or (when
+    /// `arrayAllowed`) an array of objects, followed by nothing but whitespace. Errors name the
+    /// event of an array.
+    static func objects(in text: ArraySlice<UInt8>, arrayAllowed: Bool, framing: Framing = Framing()) throws -> [[UInt8]] {
         try text.withUnsafeBufferPointer { buffer in
             var scanner = CompactJSON(buffer, from: 0)
             var objects: [[UInt8]] = []
@@ -33,7 +34,7 @@ struct CompactJSON {
                 } else {
                     while true {
                         do {
-                            objects.append(try scanner.object())
+                            objects.append(try scanner.object(framing))
                         } catch let failure as Failure {
                             throw Failure(description: "event \(objects.count + 1): \(failure.description)")
                         }
@@ -44,7 +45,7 @@ struct CompactJSON {
                     try scanner.expect(UInt8(ascii: "]"))
                 }
             } else {
-                objects.append(try scanner.object())
+                objects.append(try scanner.object(framing))
             }
             scanner.skipWhitespace()
             guard scanner.index == buffer.count else { throw scanner.fail("text after the JSON value") }
@@ -52,12 +53,20 @@ struct CompactJSON {
         }
     }
 
-    private mutating func object() throws -> [UInt8] {
+    /// Bytes written before and after each object (an envelope).
+    struct Framing {
+        var prefix: [UInt8] = []
+        var suffix: [UInt8] = []
+    }
+
+    private mutating func object(_ framing: Framing) throws -> [UInt8] {
         skipWhitespace()
         guard peek == UInt8(ascii: "{") else { throw peek == nil ? fail("a value expected") : Failure(description: "a JSON object is expected") }
         var output: [UInt8] = []
-        output.reserveCapacity(256)
+        output.reserveCapacity(framing.prefix.count + 512 + framing.suffix.count)
+        output += framing.prefix
         try value(into: &output)
+        output += framing.suffix
         return output
     }
 

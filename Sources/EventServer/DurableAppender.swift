@@ -9,9 +9,10 @@ import Foundation
 /// undone (files truncated back), so nothing of a refused batch stays stored.
 final class DurableAppender: @unchecked Sendable {
     /// One line for the file of `folder` (relative to the root).
+    /// The lines of one request for one folder.
     struct Record: Sendable {
         let folder: String
-        let line: [UInt8]
+        let lines: [[UInt8]]
     }
 
     private struct Waiter {
@@ -76,7 +77,7 @@ final class DurableAppender: @unchecked Sendable {
             let started = ContinuousClock.now
             do {
                 let (bytes, closed) = try commit(batch.flatMap(\.records))
-                onCommit(batch.reduce(0) { $0 + $1.records.count }, bytes, ContinuousClock.now - started)
+                onCommit(batch.reduce(0) { $0 + $1.records.reduce(0) { $0 + $1.lines.count } }, bytes, ContinuousClock.now - started)
                 for waiter in batch { waiter.continuation.resume() }
                 for path in closed { compressor?.compressLater(path) }
             } catch {
@@ -93,9 +94,11 @@ final class DurableAppender: @unchecked Sendable {
     private func commit(_ records: [Record]) throws -> (bytes: Int, closed: [String]) {
         var lines: [String: [[UInt8]]] = [:]
         var order: [String] = []
+        var bytes = 0
         for record in records {
             if lines[record.folder] == nil { order.append(record.folder) }
-            lines[record.folder, default: []].append(record.line)
+            lines[record.folder, default: []] += record.lines
+            bytes += record.lines.reduce(0) { $0 + $1.count }
         }
         var touched: [String: (file: EventFile, sizeBefore: Int)] = [:]
         var retired: [EventFile] = []
@@ -123,7 +126,7 @@ final class DurableAppender: @unchecked Sendable {
                 try write(chunk, to: file)
             }
             for (file, _) in touched.values { try file.sync() }
-            return (records.reduce(0) { $0 + $1.line.count }, retired.map(\.path))
+            return (bytes, retired.map(\.path))
         } catch {
             for (file, sizeBefore) in touched.values { file.truncate(to: sizeBefore) }
             throw error

@@ -8,21 +8,14 @@ enum EventEnvelope {
     /// A server timestamp in its stored form (fixed width: compares as text).
     static func timestamp(_ date: Date) -> String { MillisecondTimestamp.format(date, zone: "+0000") }
 
-    /// The envelope lines of events that came together from `origin` at `date`.
-    static func lines(_ events: [[UInt8]], origin: String, date: Date) -> [[UInt8]] {
-        let suffix = Array(",\"origAddress\":".utf8) + JSONValue.string(origin).serialized() + timestampMarker
-            + Array("\(timestamp(date))\"}\n".utf8)
-        return events.map { event in
-            var line = prefix
-            line.reserveCapacity(prefix.count + event.count + suffix.count)
-            line += event
-            line += suffix
-            return line
-        }
+    /// What goes around each event that came from `origin` at `date`: its envelope line.
+    static func framing(origin: String, date: Date) -> CompactJSON.Framing {
+        CompactJSON.Framing(
+            prefix: prefix,
+            suffix: Array(",\"origAddress\":".utf8) + JSONValue.string(origin).serialized() + timestampMarker + Array("\(timestamp(date))\"}\n".utf8))
     }
 
     private static let prefix = Array("{\"clientEvent\":".utf8)
-
     private static let timestampMarker = Array(",\"serverTimestamp\":\"".utf8)
     private static let timestampWidth = 28
 

@@ -25,19 +25,15 @@ public struct EventIngest: Sendable {
             let topic = try EventAccess.checkedName(topic, parameter: "topic")
             let routingKey = try EventAccess.checkedName(routingKey ?? Self.defaultRoutingKey, parameter: "routingKey")
             let destinations = try access.destinations(topic: topic, routingKey: routingKey, key: key)
-            let events = try Self.events(in: body, ndjson: ndjson)
             let date = now()
-            let lines = EventEnvelope.lines(events, origin: origin, date: date)
-            let records = destinations.flatMap { destination in
-                let folder = destination.folder(topic: topic, routingKey: routingKey, date: date)
-                return lines.map { DurableAppender.Record(folder: folder, line: $0) }
-            }
+            let lines = try Self.events(in: body, ndjson: ndjson, framing: EventEnvelope.framing(origin: origin, date: date))
+            let records = destinations.map { DurableAppender.Record(folder: $0.folder(topic: topic, routingKey: routingKey, date: date), lines: lines) }
             do {
                 try await appender.append(records)
             } catch {
                 throw EventAccess.Refusal(status: 500, reason: "storage", message: "the events could not be stored: \(error)")
             }
-            return Answer(status: 200, body: ["stored": .int(Int64(events.count)), "destinations": .array(destinations.map { .string($0.name) })])
+            return Answer(status: 200, body: ["stored": .int(Int64(lines.count)), "destinations": .array(destinations.map { .string($0.name) })])
         } catch let refusal as EventAccess.Refusal {
             metrics.rejected(refusal.reason)
             return Answer(status: refusal.status, body: ["message": .string(refusal.message), "reason": .string(refusal.reason)])
@@ -48,8 +44,8 @@ public struct EventIngest: Sendable {
     }
 
     /// One event (an object), a JSON array of events, or newline-delimited events, each checked
-    /// and kept as the caller's bytes (made compact: one line each).
-    static func events(in body: [UInt8], ndjson: Bool) throws -> [[UInt8]] {
+    /// and kept as the caller's bytes (made compact: one line each) inside `framing`.
+    static func events(in body: [UInt8], ndjson: Bool, framing: CompactJSON.Framing = CompactJSON.Framing()) throws -> [[UInt8]] {
         var events: [[UInt8]] = []
         do {
             if ndjson {
@@ -62,13 +58,13 @@ public struct EventIngest: Sendable {
                     start = end + 1
                     guard line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { continue }
                     do {
-                        events += try CompactJSON.objects(in: line, arrayAllowed: false)
+                        events += try CompactJSON.objects(in: line, arrayAllowed: false, framing: framing)
                     } catch let failure as CompactJSON.Failure {
                         throw CompactJSON.Failure(description: "line \(lineNumber): \(failure.description)")
                     }
                 }
             } else {
-                events = try CompactJSON.objects(in: body[...], arrayAllowed: true)
+                events = try CompactJSON.objects(in: body[...], arrayAllowed: true, framing: framing)
             }
         } catch let failure as CompactJSON.Failure {
             throw EventAccess.Refusal(status: 400, reason: "malformed", message: failure.description)
