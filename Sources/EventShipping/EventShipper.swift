@@ -56,7 +56,7 @@ public final class EventShipper: Service, Sendable {
     public func run() async throws {
         var spool = try EventSpool(directory: spoolDirectory, limitBytes: limits.spoolBytes)
         counters.update { $0.spooledBytes = spool.totalBytes }
-        try await withGracefulShutdownHandler {
+        await withGracefulShutdownHandler {
             var backoff = limits.firstBackoff
             while true {
                 if spool.isEmpty {
@@ -68,7 +68,7 @@ public final class EventShipper: Service, Sendable {
                 // Replaying: nothing newer is sent before the spool is empty.
                 spill(queue.take(Int.max), into: &spool)
                 if queue.isFinished { return }
-                if try await replayOldest(&spool) {
+                if await replayOldest(&spool) {
                     backoff = limits.firstBackoff
                 } else {
                     await pause(backoff)
@@ -125,17 +125,26 @@ public final class EventShipper: Service, Sendable {
     }
 
     /// Sends the oldest spooled segment; false when the server could not be reached.
-    private func replayOldest(_ spool: inout EventSpool) async throws -> Bool {
+    private func replayOldest(_ spool: inout EventSpool) async -> Bool {
         guard let oldest = spool.segments.first else { return true }
-        let body = try spool.body(of: oldest)
+        let body: [UInt8]
+        do {
+            body = try spool.body(of: oldest)
+        } catch {
+            // An unreadable segment would stop every later one: it is given up, loudly.
+            logger.error("cannot read a spool segment; it is dropped", metadata: ["segment": "\(oldest.url.path)", "error": "\(error)"])
+            spool.removeOldest()
+            counters.update { $0.spooledBytes = spool.totalBytes }
+            return true
+        }
         let lines = body.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
         switch await poster.post(topic: oldest.topic, routingKey: oldest.routingKey, body: body) {
         case .acknowledged:
-            try spool.removeOldest()
+            spool.removeOldest()
             counters.update { $0.shipped += lines; $0.reachable = true; $0.spooledBytes = spool.totalBytes }
             return true
         case .refused(let message):
-            try spool.removeOldest()
+            spool.removeOldest()
             refuse(lines, topic: oldest.topic, routingKey: oldest.routingKey, message)
             counters.update { $0.spooledBytes = spool.totalBytes }
             return true

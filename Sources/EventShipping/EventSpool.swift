@@ -67,10 +67,11 @@ struct EventSpool {
         Array(try Data(contentsOf: segment.url))
     }
 
-    /// Forgets the oldest segment once the event server has it.
-    mutating func removeOldest() throws {
+    /// Removes the oldest segment (the event server has it, or it cannot be read). A file that
+    /// cannot be deleted is sent again after a restart: delivery is at least once.
+    mutating func removeOldest() {
         guard let oldest = segments.first else { return }
-        try FileManager.default.removeItem(at: oldest.url)
+        try? FileManager.default.removeItem(at: oldest.url)
         segments.removeFirst()
         totalBytes -= oldest.bytes
     }

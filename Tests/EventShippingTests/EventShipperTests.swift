@@ -111,6 +111,19 @@ import Testing
         #expect(try once(numbers(server)) == Array(0...150))
     }
 
+    @Test func anUnreadableSpoolSegmentIsGivenUpAndTheNextOnesAreSent() async throws {
+        try FileManager.default.createDirectory(at: spool.appendingPathComponent("000000000001+apinode-query+churn.ndjson"), withIntermediateDirectories: true)
+        try Data(#"{"n":7}"#.utf8 + [0x0A]).write(to: spool.appendingPathComponent("000000000002+apinode-query+churn.ndjson"))
+        let server = LiveEventServer(root: root)
+        let running = try await server.start()
+        let shipper = EventShipper(target: EventTarget(url: running.url), spoolDirectory: spool, limits: Self.patient, http: .shared, logger: Logger(label: "test"))
+        try await whileRunning(shipper) {
+            await shipper.wait { $0.shipped == 1 && $0.spooledBytes == 0 }
+        }
+        await running.stop()
+        #expect(try numbers(server) == [7])
+    }
+
     @Test func aFullSpoolDropsWhatDoesNotFitAndCountsIt() async throws {
         let server = LiveEventServer(root: root)
         let port = try await closedPort(server)

@@ -161,7 +161,14 @@ final class ShipperRegistry: @unchecked Sendable {
             return (created, true)
         }
         if isNew {
-            group.addTask { try await shipper.run() }
+            // A shipper that cannot run (its spool folder cannot be made) says so; the others go on.
+            group.addTask { [logger] in
+                do {
+                    try await shipper.run()
+                } catch {
+                    logger.error("query events to this event server are not shipped", metadata: ["eventServer": "\(target.url)", "error": "\(error)"])
+                }
+            }
         } else if shipper.target.authKey != target.authKey {
             shipper.setAuthKey(target.authKey)
         }
