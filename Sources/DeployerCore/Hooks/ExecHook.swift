@@ -6,6 +6,14 @@ import Foundation
 enum ExecHook {
     static let outputLimit = 64 * 1024
 
+    /// A command that exits without reading its input must fail the write, not kill this process
+    /// with SIGPIPE: the signal is ignored process-wide (as SwiftNIO does with its first socket,
+    /// which a process may not have opened yet), the first time a hook runs.
+    private static let ignoresSIGPIPE: Bool = {
+        _ = signal(SIGPIPE, SIG_IGN)
+        return true
+    }()
+
     static func run(_ exec: Hook.Exec, input: [UInt8]) async -> HookOutcome {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -26,6 +34,7 @@ enum ExecHook {
             return .failed("cannot start \(exec.command[0]): \(error.localizedDescription)")
         }
         let output = collect(stdout.fileHandleForReading)
+        precondition(ignoresSIGPIPE)
         try? stdin.fileHandleForWriting.write(contentsOf: Data(input))
         try? stdin.fileHandleForWriting.close()
         let exited = await waitForExit(process, exits: exits, timeout: .seconds(exec.timeoutSeconds))
