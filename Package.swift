@@ -71,6 +71,7 @@ let package = Package(
         .target(
             name: "EventShipping",
             dependencies: [
+                "DeployerModel",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -8,8 +8,7 @@ import Foundation
 /// file and one `fsync` per touched file for all of them (group commit). A failed commit is
 /// undone (files truncated back), so nothing of a refused batch stays stored.
 final class DurableAppender: @unchecked Sendable {
-    /// One line for the file of `folder` (relative to the root).
-    /// The lines of one request for one folder.
+    /// The lines of one request for the files of `folder` (relative to the root).
     struct Record: Sendable {
         let folder: String
         let lines: [[UInt8]]

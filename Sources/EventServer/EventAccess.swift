@@ -1,4 +1,5 @@
 import Crypto
+import DeployerModel
 import Foundation
 
 /// Who may write or read which events: keys (global and per destination, compared by digest),
@@ -53,13 +54,8 @@ struct EventAccess: Sendable {
     /// Topic and routing key become folder names: letters, digits, `.`, `_`, `-`.
     static func checkedName(_ value: String?, parameter: String) throws -> String {
         guard let value, !value.isEmpty else { throw Refusal(status: 400, reason: "bad-request", message: "\(parameter) is required") }
-        let allowed = value.utf8.allSatisfy { byte in
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
-                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
-                || byte == UInt8(ascii: ".")
-        }
-        guard allowed, value.utf8.count <= 128, value != ".", value != ".." else {
-            throw Refusal(status: 400, reason: "bad-request", message: "\(parameter) \"\(value)\": 1 to 128 letters, digits, '.', '_' or '-' are expected")
+        guard NameRules.isEventName(value) else {
+            throw Refusal(status: 400, reason: "bad-request", message: "\(parameter) \"\(value)\": \(NameRules.eventNameRule)")
         }
         return value
     }

@@ -57,7 +57,7 @@ final class EventFile {
         let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw EventFileError(path: path, operation: "create", code: errno) }
         let file = try EventFile(path: path, sequence: sequence, descriptor: descriptor)
-        for directory in [folder] + missing.map({ $0.deletingLastPathComponent() }) { try syncDirectory(directory) }
+        for directory in [folder] + missing.map({ $0.deletingLastPathComponent() }) { try synchronize(directory.path) }
         return file
     }
 
@@ -84,11 +84,12 @@ final class EventFile {
 
     func close() { _ = Glibc.close(descriptor) }
 
-    static func syncDirectory(_ directory: URL) throws {
-        let descriptor = open(directory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw EventFileError(path: directory.path, operation: "open", code: errno) }
+    /// Flushes a file's or a folder's content (a folder: its entries) to disk.
+    static func synchronize(_ path: String) throws {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw EventFileError(path: path, operation: "open", code: errno) }
         defer { _ = Glibc.close(descriptor) }
-        guard fsync(descriptor) == 0 else { throw EventFileError(path: directory.path, operation: "fsync", code: errno) }
+        guard fsync(descriptor) == 0 else { throw EventFileError(path: path, operation: "fsync", code: errno) }
     }
 }
 

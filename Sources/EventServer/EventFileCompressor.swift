@@ -93,32 +93,32 @@ final class EventFileCompressor: @unchecked Sendable {
             throw error
         }
         guard gzclose(output) == Z_OK else { throw EventFileError(path: temporary, operation: "gzclose", code: errno) }
-        try syncFile(temporary)
+        try EventFile.synchronize(temporary)
         guard rename(temporary, target) == 0 else { throw EventFileError(path: target, operation: "rename", code: errno) }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
-        try EventFile.syncDirectory(folder)
+        try EventFile.synchronize(folder.path)
         guard unlink(path) == 0 else { throw EventFileError(path: path, operation: "unlink", code: errno) }
-        try EventFile.syncDirectory(folder)
+        try EventFile.synchronize(folder.path)
     }
 
     /// Finishes what a crash interrupted under `root` and returns the closed files still to
     /// compress: every `.jsonl` but the newest of its folder.
     static func recover(root: URL) throws -> [String] {
         guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) else { return [] }
-        var byFolder: [String: [String]] = [:]
+        var byFolder: [URL: [(sequence: Int, path: String)]] = [:]
         for case let url as URL in walker {
             let path = url.path
             if path.hasSuffix(".jsonl.gz.tmp") {
                 unlink(path)
-            } else if path.hasSuffix(".jsonl") {
+            } else if path.hasSuffix(".jsonl"), let sequence = EventFile.sequence(of: url.lastPathComponent) {
                 if FileManager.default.fileExists(atPath: path + ".gz") {
                     unlink(path)
                 } else {
-                    byFolder[url.deletingLastPathComponent().path, default: []].append(path)
+                    byFolder[url.deletingLastPathComponent(), default: []].append((sequence, path))
                 }
             }
         }
-        return byFolder.values.flatMap { $0.sorted().dropLast() }
+        return byFolder.values.flatMap { files in files.sorted { $0.sequence < $1.sequence }.dropLast().map(\.path) }
     }
 
     /// The whole content of a gzip file.
@@ -133,12 +133,5 @@ final class EventFileCompressor: @unchecked Sendable {
             if count == 0 { return content }
             content += buffer[0..<Int(count)]
         }
-    }
-
-    private static func syncFile(_ path: String) throws {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw EventFileError(path: path, operation: "open", code: errno) }
-        defer { close(descriptor) }
-        guard fsync(descriptor) == 0 else { throw EventFileError(path: path, operation: "fsync", code: errno) }
     }
 }

@@ -45,7 +45,7 @@ public struct EventIngest: Sendable {
 
     /// One event (an object), a JSON array of events, or newline-delimited events, each checked
     /// and kept as the caller's bytes (made compact: one line each) inside `framing`.
-    static func events(in body: [UInt8], ndjson: Bool, framing: CompactJSON.Framing = CompactJSON.Framing()) throws -> [[UInt8]] {
+    static func events(in body: [UInt8], ndjson: Bool, framing: CompactJSON.Framing) throws -> [[UInt8]] {
         var events: [[UInt8]] = []
         do {
             if ndjson {

@@ -123,8 +123,10 @@ struct EventResponder: HTTPResponder {
                 let untilText = until.map(EventEnvelope.timestamp) ?? "9999"
                 var offsets: [String: Int] = [:]
                 var quietSince = ContinuousClock.now
+                var scanFrom = since
                 while true {
-                    for file in reader.files(destinations: destinations, topic: topic, routingKey: routingKey, since: since, until: until ?? Date()) {
+                    let passStart = Date()
+                    for file in reader.files(destinations: destinations, topic: topic, routingKey: routingKey, since: scanFrom, until: until ?? passStart) {
                         let position = EventReader.positionKey(file)
                         guard offsets[position] != EventReader.finished else { continue }
                         let (lines, offset) = try EventReader.lines(of: file, from: offsets[position] ?? 0, since: sinceText, until: untilText)
@@ -134,6 +136,10 @@ struct EventResponder: HTTPResponder {
                         quietSince = ContinuousClock.now
                     }
                     guard follow, !Task.isShuttingDownGracefully else { break }
+                    // New lines go to the hour folder of their arrival: a follower looks again only
+                    // at the folders from a minute before this pass (commits in flight) on, not at
+                    // every hour since `since`.
+                    scanFrom = max(since, passStart.addingTimeInterval(-60))
                     if ContinuousClock.now - quietSince >= Self.heartbeat {
                         try await writer.write(ByteBuffer(string: "\n"))
                         quietSince = ContinuousClock.now

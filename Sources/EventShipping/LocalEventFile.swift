@@ -1,3 +1,4 @@
+import DeployerModel
 import Foundation
 import ServiceLifecycle
 
@@ -32,7 +33,7 @@ public final class LocalEventFile: EventSink, Sendable {
 
     /// The file an event of `topic` and `routingKey` written at `date` goes to.
     public func file(topic: String, routingKey: String, at date: Date) -> URL {
-        directory.appendingPathComponent(topic).appendingPathComponent("\(routingKey)-\(UTCDay.format(date)).jsonl")
+        directory.appendingPathComponent(topic).appendingPathComponent("\(routingKey)-\(MillisecondTimestamp.format(date, zone: "Z").prefix(10)).jsonl")
     }
 
     public func run() async throws {
@@ -66,15 +67,5 @@ public final class LocalEventFile: EventSink, Sendable {
             let written = bytes.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
             guard written == bytes.count, fsync(descriptor) == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path]) }
         }
-    }
-}
-
-/// `YYYY-MM-DD` of a date in UTC.
-enum UTCDay {
-    static func format(_ date: Date) -> String {
-        var time = time_t(date.timeIntervalSince1970.rounded(.down))
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        return String(format: "%04d-%02d-%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday))
     }
 }

@@ -55,10 +55,12 @@ struct LogsCommand: AsyncParsableCommand {
             }
             var pending: [UInt8] = []
             for try await chunk in response.body {
-                pending += Array(buffer: chunk)
-                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                    let line = pending[..<newline]
-                    pending.removeSubrange(...newline)
+                pending += chunk.readableBytesView
+                var start = pending.startIndex
+                defer { pending.removeFirst(start) }  // once per chunk, not once per line
+                while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = pending[start..<newline]
+                    start = newline + 1
                     guard !line.isEmpty else { continue }
                     if envelope {
                         printFlushed(String(decoding: line, as: UTF8.self))

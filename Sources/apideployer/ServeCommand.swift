@@ -1,4 +1,5 @@
 import ArgumentParser
+import DeployerModel
 import EventShipping
 import Foundation
 import Logging
@@ -43,9 +44,8 @@ struct ServeCommand: AsyncParsableCommand {
         if let url = auditEventServer, URL(string: url)?.host == nil || !["http", "https"].contains(URL(string: url)?.scheme ?? "") {
             throw ValidationError("--audit-event-server \(url): an http(s) URL is expected")
         }
-        let allowed = auditRoutingKey.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
-        guard allowed, (1...128).contains(auditRoutingKey.count) else {
-            throw ValidationError("--audit-routing-key \(auditRoutingKey): 1 to 128 letters, digits, '.', '_' or '-' are expected")
+        guard NameRules.isEventName(auditRoutingKey) else {
+            throw ValidationError("--audit-routing-key \(auditRoutingKey): \(NameRules.eventNameRule)")
         }
     }
 

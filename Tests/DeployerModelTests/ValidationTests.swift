@@ -90,6 +90,11 @@ import Testing
         #expect(found["metadata.labels[\"team\"]"] == .invalid)
     }
 
+    @Test func eventTopicsAndRoutingKeysAreSafeFolderNames() {
+        for good in ["apinode-query", "churn_dev.v2", "A", String(repeating: "k", count: 128)] { #expect(NameRules.isEventName(good), "\(good)") }
+        for bad in ["", ".", "..", "a/b", "a b", "é", String(repeating: "k", count: 129)] { #expect(!NameRules.isEventName(bad), "\(bad)") }
+    }
+
     @Test func defaultsAreApplied() {
         let result = ResourceKind.infrastructure.validate(base)
         #expect(result.object["spec"]?["resyncPeriod"] == "5m")

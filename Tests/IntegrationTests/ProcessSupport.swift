@@ -2,19 +2,6 @@ import CloudHTTP
 import DeployerModel
 import Foundation
 
-extension Collection where Element: Equatable {
-    /// Whether `pattern` occurs as a contiguous run in this collection.
-    func containsRun(_ pattern: some Collection<Element>) -> Bool {
-        guard !pattern.isEmpty else { return true }
-        var start = startIndex
-        while start != endIndex {
-            if self[start...].starts(with: pattern) { return true }
-            formIndex(after: &start)
-        }
-        return false
-    }
-}
-
 /// Where the built products are (next to the test bundle).
 enum Products {
     static let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
@@ -82,7 +69,7 @@ final class ChildProcess: @unchecked Sendable {
             collected += text
             // Only the new text (and a marker's length before it) can hold a marker not seen
             // before: long outputs are not searched again and again.
-            func isIn(_ marker: String) -> Bool { collected.utf8.suffix(text.utf8.count + marker.utf8.count).containsRun(marker.utf8) }
+            func isIn(_ marker: String) -> Bool { collected.utf8.suffix(text.utf8.count + marker.utf8.count).firstRange(of: marker.utf8) != nil }
             let found = waiters.filter { isIn($0.marker) }
             guard !found.isEmpty else { return ([], "") }
             waiters.removeAll { isIn($0.marker) }

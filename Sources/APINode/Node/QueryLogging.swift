@@ -40,10 +40,8 @@ public struct QueryLogging: Codable, Sendable, Equatable {
                 throw NodeError.invalid("eventServers[\(index)].url \"\(server.url)\" is not an http(s) URL")
             }
         }
-        for (field, value) in [("topic", topic), ("routingKey", routingKey)] {
-            let allowed = !value.isEmpty && value.count <= 128 && value != "." && value != ".."
-                && value.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
-            guard allowed else { throw NodeError.invalid("\(field) \"\(value)\": 1 to 128 letters, digits, '.', '_' or '-' are expected") }
+        for (field, value) in [("topic", topic), ("routingKey", routingKey)] where !NameRules.isEventName(value) {
+            throw NodeError.invalid("\(field) \"\(value)\": \(NameRules.eventNameRule)")
         }
     }
 

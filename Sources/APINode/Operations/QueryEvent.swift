@@ -6,7 +6,8 @@ import Foundation
 /// log's writer, off the query path.
 public struct QueryEvent: Sendable {
     let requestID: String
-    let date: Date
+    /// RFC 3339, UTC, milliseconds: formatted once, for the event and the local file's day.
+    let timestamp: String
     let service: String
     let endpoint: String
     let verb: String
@@ -15,7 +16,7 @@ public struct QueryEvent: Sendable {
 
     init(requestID: String, date: Date = Date(), service: String, endpoint: String, verb: String, answer: PublicAPI.Answer, elapsed: Duration) {
         self.requestID = requestID
-        self.date = date
+        timestamp = Self.timestamp(date)
         self.service = service
         self.endpoint = endpoint
         self.verb = verb
@@ -23,11 +24,18 @@ public struct QueryEvent: Sendable {
         self.elapsed = elapsed
     }
 
-    /// The event's timestamp (RFC 3339, UTC, milliseconds).
-    var timestamp: String { Self.timestamp(date) }
+    /// `YYYY-MM-DD` of the timestamp.
+    var day: String { String(timestamp.prefix(10)) }
 
-    /// Appends the event as a JSON object (no newline); `timestamp` is `self.timestamp`.
-    func write(into output: inout [UInt8], timestamp: String) {
+    /// The event as one JSON object (no newline).
+    var line: [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(512)
+        write(into: &output)
+        return output
+    }
+
+    private func write(into output: inout [UInt8]) {
         let request = answer.request ?? [:]
         output += Self.opening
         JSONValue.string(requestID).write(into: &output, sortingKeys: false)
@@ -51,14 +59,6 @@ public struct QueryEvent: Sendable {
         if let context = request["context"] { field("context", context, into: &output) }
         if let key = request["dispatch"]?["dispatchKey"] { field("dispatchKey", key, into: &output) }
         output.append(UInt8(ascii: "}"))
-    }
-
-    /// The event as one JSON line's text (no newline).
-    var line: [UInt8] {
-        var output: [UInt8] = []
-        output.reserveCapacity(512)
-        write(into: &output, timestamp: timestamp)
-        return output
     }
 
     private func field(_ name: StaticString, _ value: JSONValue, into output: inout [UInt8]) {

@@ -38,11 +38,7 @@ public struct QueryLog: Sendable {
     /// Queues an event for the service's logging settings (nil: the local file); never blocks.
     /// The event is written out here, on the query's thread, so the writer only moves bytes.
     public func record(_ event: QueryEvent, logging: QueryLogging?) {
-        let timestamp = event.timestamp
-        var line: [UInt8] = []
-        line.reserveCapacity(512)
-        event.write(into: &line, timestamp: timestamp)
-        queue.append(QueuedEvent(line: line, day: String(timestamp.prefix(10)), logging: logging))
+        queue.append(QueuedEvent(line: event.line, day: event.day, logging: logging))
     }
 
     /// Events dropped because the queue was full.

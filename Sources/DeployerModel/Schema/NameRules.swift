@@ -39,6 +39,20 @@ public enum NameRules {
         }
     }
 
+    /// Whether `name` can be an event topic or routing key: both become folder names on the
+    /// event server, so 1 to 128 ASCII letters, digits, '.', '_' or '-', and not `.` or `..`.
+    public static func isEventName(_ name: String) -> Bool {
+        let bytes = name.utf8
+        guard (1...128).contains(bytes.count), name != ".", name != ".." else { return false }
+        return bytes.allSatisfy { byte in
+            (97...122).contains(byte) || (65...90).contains(byte) || (48...57).contains(byte)
+                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
+        }
+    }
+
+    /// What `isEventName` expects, for error messages.
+    public static let eventNameRule = "1 to 128 letters, digits, '.', '_' or '-' are expected"
+
     /// Whether `value` is a valid label value (empty or a qualified name part).
     public static func isLabelValue(_ value: String) -> Bool {
         value.isEmpty || (!value.contains("/") && isQualifiedName(value))

@@ -6,9 +6,8 @@ extension KubeAPI {
     static let writeMethods: Set<String> = ["POST", "PUT", "PATCH", "DELETE"]
 
     /// Who wrote what and whether it was allowed; an unauthenticated or forbidden request is
-    /// recorded as denied, with no user when the token was not accepted.
-    func auditEvent(_ request: APIRequest, verb: String, response: APIResponse) -> JSONValue {
-        let identity = try? authenticator.authenticate(request.header("authorization"))
+    /// recorded as denied, with no user (`identity`) when the token was not accepted.
+    func auditEvent(_ request: APIRequest, identity: Identity?, verb: String, response: APIResponse) -> JSONValue {
         let segments = request.path.split(separator: "/")
         let path = segments.count > 3 ? ResourcePath.parse(segments[3...]) : nil
         let answer = (try? JSONValue.parse(response.bodyBytes)) ?? .null

@@ -30,27 +30,31 @@ public struct KubeAPI: Sendable {
         let started = ContinuousClock.now
         var verb = request.method.lowercased()
         var resource = ""
+        var identity: Identity?
         let response: APIResponse
         do {
-            response = try await route(request, verb: &verb, resource: &resource)
+            response = try await route(request, verb: &verb, resource: &resource, identity: &identity)
         } catch let error as APIError {
             response = .error(error)
         } catch {
             response = .error(.internalError("\(error)"))
         }
         metrics?.record(verb: verb, resource: resource, code: response.status, duration: ContinuousClock.now - started)
-        if let audit, Self.writeMethods.contains(request.method) { audit.record(auditEvent(request, verb: verb, response: response)) }
+        if let audit, Self.writeMethods.contains(request.method) {
+            audit.record(auditEvent(request, identity: identity, verb: verb, response: response))
+        }
         return response
     }
 
-    private func route(_ request: APIRequest, verb: inout String, resource: inout String) async throws -> APIResponse {
+    /// `identity` is set once the request's token is accepted.
+    private func route(_ request: APIRequest, verb: inout String, resource: inout String, identity: inout Identity?) async throws -> APIResponse {
         let segments = request.path.split(separator: "/")
         switch request.path {
         case "/healthz", "/readyz", "/livez": return .text("ok")
         case "/version", "/version/": return version()
         default: break
         }
-        _ = try authenticator.authenticate(request.header("authorization"))
+        identity = try authenticator.authenticate(request.header("authorization"))
         if request.path == "/metrics", let metrics { return .text(metrics.exposition(), contentType: "text/plain; version=0.0.4") }
         guard request.method == "GET" || segments.count > 3 else { throw APIError.methodNotAllowed() }
         switch segments.count {
