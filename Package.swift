@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
         // ZIPFoundation: packages are zip archives; none of the chosen dependencies reads or writes zip.
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
     ],
     targets: [
         .target(
@@ -94,7 +95,10 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
             ],
+            // The Python worker (python/apideployer, linked here) travels inside the binary.
+            resources: [.embedInCode("Python/apideployer/worker.py"), .embedInCode("Python/apideployer/__init__.py")],
             swiftSettings: swiftSettings
         ),
         .target(

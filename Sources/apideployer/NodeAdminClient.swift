@@ -33,7 +33,8 @@ struct NodeAdminClient {
             return (answer.status, answer.body)
         case .predict(let service, let endpoint, let body):
             var generator = SystemRandomNumberGenerator()
-            let answer = PublicAPI().handle(runtime.table, service: service, endpoint: endpoint, verb: "predict", body: body, query: [:], using: &generator)
+            let answer = await PublicAPI().handle(runtime.table, service: service, endpoint: endpoint, verb: "predict", body: body, query: [:], using: &generator)
+            await runtime.stopPythonWorkers()
             return (answer.status, answer.body)
         }
     }

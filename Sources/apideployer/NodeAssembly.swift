@@ -26,16 +26,18 @@ enum NodeAssembly {
         return wrapperPath
     }
 
-    /// The services of one node, in start order: the query log writer, then the server (so the
-    /// server stops first and in-flight queries still log). `onListening` gets the base URL.
+    /// The services of one node, in start order: the Python workers, the query log writer, then
+    /// the server (so the server stops first, in-flight queries still log and still have their
+    /// workers). `onListening` gets the base URL.
     static func services(
-        directory: URL, host: String, port: Int, tls: NodeTLS?, certificateFile: String?, logger: Logger,
+        directory: URL, host: String, port: Int, tls: NodeTLS?, certificateFile: String?, python: String = "python3", logger: Logger,
         onListening: @escaping @Sendable (String) async -> Void
     ) throws -> [ServiceGroupConfiguration.ServiceConfiguration] {
         guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("services").path) else {
             throw CLIError("\(directory.path) is not a node data directory: run `apideployer node init \(directory.path)` first")
         }
-        let runtime = try NodeRuntime(dataDirectory: directory)
+        let environments = try PythonEnvironments(dataDirectory: directory, python: python, logger: logger)
+        let runtime = try NodeRuntime(dataDirectory: directory, python: environments)
         let targets = runtime.table.services.values.flatMap { $0.logging?.eventServers ?? [] }
         let (queryLog, queryLogWriter) = QueryLog.make(dataDirectory: directory, targets: targets, logger: logger)
         let live = LiveNode.file(in: directory)
@@ -43,6 +45,6 @@ enum NodeAssembly {
             try? LiveNode(url: url, pid: getpid(), certificateFile: certificateFile).write(to: live)
             await onListening(url)
         }
-        return [.init(service: queryLogWriter), .init(service: server)]
+        return [.init(service: PythonWorkersService(runtime: runtime)), .init(service: queryLogWriter), .init(service: server)]
     }
 }

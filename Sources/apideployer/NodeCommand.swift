@@ -42,6 +42,9 @@ struct NodeCommand: AsyncParsableCommand {
         @Option(help: "PEM private key of --tls-cert.")
         var tlsKey: String?
 
+        @Option(help: "The Python interpreter of Python endpoints (code environments are built from it).")
+        var python = "python3"
+
         func validate() throws {
             guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         }
@@ -52,7 +55,7 @@ struct NodeCommand: AsyncParsableCommand {
             let tls = try tlsCert.map { try NodeTLS(certificateFile: $0, keyFile: tlsKey ?? "") }
             let certificate = tlsCert.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
             let services = try NodeAssembly.services(
-                directory: directory, host: host, port: port, tls: tls, certificateFile: certificate, logger: logger
+                directory: directory, host: host, port: port, tls: tls, certificateFile: certificate, python: python, logger: logger
             ) { url in
                 printFlushed("apinode: serving on \(url)")
             }

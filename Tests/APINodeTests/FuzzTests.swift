@@ -29,20 +29,20 @@ import Testing
         return bytes
     }
 
-    @Test func fiveThousandBadBodiesThenAGoodOne() throws {
+    @Test func fiveThousandBadBodiesThenAGoodOne() async throws {
         let table = try PublicAPITests.table()
         var generator = SplitMix64(seed: 2026)
         var statuses: [Int: Int] = [:]
         for round in 0..<5_000 {
             let body = Self.mutated(&generator)
             let verb = ["predict", "predict-multi", "predict-simple", "predict"][round % 4]
-            let answer = PublicAPI().handle(table, service: "churn", endpoint: "predict-churn", verb: verb, body: body, query: [:], using: &generator)
+            let answer = await PublicAPI().handle(table, service: "churn", endpoint: "predict-churn", verb: verb, body: body, query: [:], using: &generator)
             statuses[answer.status, default: 0] += 1
             #expect([200, 400, 404, 503].contains(answer.status), "status \(answer.status) for \(String(decoding: body, as: UTF8.self))")
             if answer.status != 200 { #expect(answer.body["message"]?.stringValue?.isEmpty == false) }
         }
         #expect((statuses[400] ?? 0) > 1_000, "most mutations are refused: \(statuses)")
-        let good = PublicAPI().handle(table, service: "churn", endpoint: "predict-churn", verb: "predict", body: Self.valid, query: [:], using: &generator)
+        let good = await PublicAPI().handle(table, service: "churn", endpoint: "predict-churn", verb: "predict", body: Self.valid, query: [:], using: &generator)
         #expect(good.status == 200)
         #expect(good.body["result"]?["prediction"] == .double(3.5))
     }

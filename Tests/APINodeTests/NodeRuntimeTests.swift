@@ -15,9 +15,9 @@ import Testing
         return url
     }
 
-    func predict(_ runtime: NodeRuntime) -> JSONValue? {
+    func predict(_ runtime: NodeRuntime) async -> JSONValue? {
         var generator = SplitMix64(seed: 5)
-        let answer = PublicAPI().handle(
+        let answer = await PublicAPI().handle(
             runtime.table, service: "churn", endpoint: "predict-churn", verb: "predict",
             body: Array(#"{"features":{"tenure":3,"charges":6}}"#.utf8), query: [:], using: &generator)
         return answer.body["result"]?["prediction"]
@@ -30,17 +30,17 @@ import Testing
         try await runtime.createService("churn")
         await #expect(throws: NodeError.conflict("service \"churn\" already exists")) { try await runtime.createService("churn") }
         try await runtime.importGeneration(service: "churn", archive: try Self.archive(version: "v1"))
-        #expect(predict(runtime) == nil, "an imported generation is available, not active")
+        #expect(await predict(runtime) == nil, "an imported generation is available, not active")
         try await runtime.switchTo(service: "churn", generation: nil)
-        #expect(predict(runtime) == .double(3.5))
+        #expect(await predict(runtime) == .double(3.5))
 
         try await runtime.importGeneration(service: "churn", archive: try Self.archive(version: "v2", coefficients: "[2.0, 4.0]"))
-        #expect(predict(runtime) == .double(3.5), "v1 stays active until the mapping changes")
+        #expect(await predict(runtime) == .double(3.5), "v1 stays active until the mapping changes")
         try await runtime.setMapping(service: "churn", .single("v2"))
-        #expect(predict(runtime) == .double(6.5))
+        #expect(await predict(runtime) == .double(6.5))
 
         let restarted = try NodeRuntime(dataDirectory: directory)
-        #expect(predict(restarted) == .double(6.5))
+        #expect(await predict(restarted) == .double(6.5))
         #expect(await restarted.services().map(\.generations.count) == [2])
     }
 
@@ -59,7 +59,7 @@ import Testing
         try Data("not a zip".utf8).write(to: garbage)
         await #expect(throws: NodeError.self) { try await runtime.importGeneration(service: "churn", archive: garbage) }
         await #expect(throws: NodeError.self) { try await runtime.setMapping(service: "churn", .single("v9")) }
-        #expect(predict(runtime) == .double(3.5))
+        #expect(await predict(runtime) == .double(3.5))
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("services/churn").path)
         #expect(leftovers.sorted() == ["generations", "service.json"])
     }

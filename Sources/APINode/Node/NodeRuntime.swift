@@ -1,5 +1,6 @@
 import DeployerModel
 import Foundation
+import Logging
 
 /// Owns a node's services and generations on disk and the serving snapshot built from them.
 ///
@@ -10,14 +11,21 @@ import Foundation
 /// folders that no record names are removed at start.
 public actor NodeRuntime {
     public let dataDirectory: URL
-    private var records: [String: ServiceRecord] = [:]
-    private var packages: [String: [String: ValidatedPackage]] = [:]
+    var records: [String: ServiceRecord] = [:]
+    var packages: [String: [String: ValidatedPackage]] = [:]
     private let snapshot: SnapshotHolder
+    /// The Python interpreter, worker script and code environments of Python endpoints.
+    public let python: PythonEnvironments
+    /// Whether mapped Python endpoints keep workers started (a serving node), rather than
+    /// starting one per query (the offline admin tool).
+    var keepsWorkersWarm = false
 
-    /// Loads every service and generation under `dataDirectory`.
-    public init(dataDirectory: URL) throws {
+    /// Loads every service and generation under `dataDirectory`; Python endpoints run with
+    /// `python` (default: `python3` on `PATH`).
+    public init(dataDirectory: URL, python: PythonEnvironments? = nil) throws {
         self.dataDirectory = dataDirectory
         snapshot = SnapshotHolder()
+        self.python = try python ?? PythonEnvironments(dataDirectory: dataDirectory, logger: Logger(label: "apinode.python"))
         let servicesFolder = dataDirectory.appendingPathComponent("services")
         try FileManager.default.createDirectory(at: servicesFolder, withIntermediateDirectories: true)
         let runFolder = dataDirectory.appendingPathComponent("run")
@@ -35,7 +43,9 @@ public actor NodeRuntime {
             Self.removeUnrecordedGenerations(of: record, in: folder)
             var loaded: [String: ValidatedPackage] = [:]
             for generation in record.generations {
-                loaded[generation.id] = try PackageValidator.validate(folder: folder.appendingPathComponent("generations/\(generation.id)"))
+                var package = try PackageValidator.validate(folder: folder.appendingPathComponent("generations/\(generation.id)"))
+                package.python = try Self.pythonPools(of: package, environments: self.python)
+                loaded[generation.id] = package
             }
             packages[id] = loaded
         }
@@ -61,16 +71,17 @@ public actor NodeRuntime {
     public func deleteService(_ id: String) throws {
         _ = try service(id)
         records[id] = nil
-        packages[id] = nil
+        let removed = packages.removeValue(forKey: id)
         publish()
+        drainPools(of: Array((removed ?? [:]).values))
         try FileManager.default.removeItem(at: folder(of: id))
     }
 
     /// Imports a package archive as a new generation named after the package's version.
     /// The generation is available, not active, until a mapping names it.
     @discardableResult
-    public func importGeneration(service id: String, archive: URL, expectedGeneration: String? = nil) throws -> String {
-        var record = try service(id)
+    public func importGeneration(service id: String, archive: URL, expectedGeneration: String? = nil) async throws -> String {
+        _ = try service(id)
         let staging = folder(of: id).appendingPathComponent("staging-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: staging) }
         let package: ValidatedPackage
@@ -87,6 +98,9 @@ public actor NodeRuntime {
         if let expectedGeneration, expectedGeneration != generation {
             throw NodeError.invalid("the package holds version \"\(generation)\", not \"\(expectedGeneration)\"")
         }
+        try await loadPythonEndpoints(of: package)
+        // Read after the Python check, which awaits: another call may have changed the record.
+        var record = try service(id)
         guard !record.generations.contains(where: { $0.id == generation }) else {
             throw NodeError.conflict("generation \"\(generation)\" of \"\(id)\" already exists")
         }
@@ -97,7 +111,9 @@ public actor NodeRuntime {
         guard rename(staging.path, destination.path) == 0 else { throw NodeError.invalid("cannot move the generation into place") }
         record.generations.append(.init(id: generation, created: Date()))
         // Validated (and its models compiled) in staging; only its folder moved.
-        packages[id, default: [:]][generation] = ValidatedPackage(manifest: package.manifest, folder: destination, models: package.models)
+        var placed = ValidatedPackage(manifest: package.manifest, folder: destination, models: package.models)
+        placed.python = try Self.pythonPools(of: placed, environments: python)
+        packages[id, default: [:]][generation] = placed
         try save(record)
         return generation
     }
@@ -152,8 +168,9 @@ public actor NodeRuntime {
         guard !generations.isEmpty else { return }
         var updated = record
         updated.generations.removeAll { generations.contains($0.id) }
-        for generation in generations { packages[record.id]?[generation] = nil }
+        let removed = generations.compactMap { packages[record.id]?.removeValue(forKey: $0) }
         try save(updated)
+        drainPools(of: removed)
         for generation in generations {
             try? FileManager.default.removeItem(at: folder(of: record.id).appendingPathComponent("generations/\(generation)"))
         }
@@ -204,7 +221,10 @@ public actor NodeRuntime {
         publish()
     }
 
-    private func publish() { snapshot.replace(Self.table(records: records, packages: packages)) }
+    private func publish() {
+        snapshot.replace(Self.table(records: records, packages: packages))
+        if keepsWorkersWarm { Self.configurePools(records: records, packages: packages) }
+    }
 
     private static func table(records: [String: ServiceRecord], packages: [String: [String: ValidatedPackage]]) -> ServingTable {
         ServingTable(services: records.values.map { record in

@@ -104,7 +104,7 @@ struct NodeResponder: HTTPResponder {
             do {
                 answer = try await pool.run {
                     var generator = QueryRandom()
-                    return publicAPI.handle(
+                    return await publicAPI.handle(
                         table, service: segments[3], endpoint: segments[4], verb: segments[5], body: bytes, query: query, using: &generator)
                 }
             } catch let rejection as PoolRejection {

@@ -37,7 +37,7 @@ public struct QueryEvent: Sendable {
 
     private func write(into output: inout [UInt8]) {
         let request = answer.request ?? [:]
-        output += Self.opening
+        output += verb == "run" ? Self.functionOpening : Self.predictionOpening
         JSONValue.string(requestID).write(into: &output, sortingKeys: false)
         field("timestamp", .string(timestamp), into: &output)
         field("service", .string(service), into: &output)
@@ -48,7 +48,10 @@ public struct QueryEvent: Sendable {
         Self.writeMilliseconds(elapsed, into: &output)
         output.append(UInt8(ascii: "}"))
         if let generation = answer.generation { field("generation", .string(generation), into: &output) }
-        if verb == "predict-multi" {
+        if verb == "run" {
+            if answer.request != nil { field("args", request, into: &output) }
+            if let response = answer.body["response"] { field("response", response, into: &output) }
+        } else if verb == "predict-multi" {
             field("items", .array((request["items"]?.arrayValue ?? []).map { $0["features"] ?? [:] }), into: &output)
             if let results = answer.body["results"] { field("results", results, into: &output) }
         } else {
@@ -68,7 +71,8 @@ public struct QueryEvent: Sendable {
         value.write(into: &output, sortingKeys: false)
     }
 
-    private static let opening = Array(#"{"msgType":"prediction-query","requestId":"#.utf8)
+    private static let predictionOpening = Array(#"{"msgType":"prediction-query","requestId":"#.utf8)
+    private static let functionOpening = Array(#"{"msgType":"function-query","requestId":"#.utf8)
     private static let statusKey = Array(#","status":"#.utf8)
     private static let timingKey = Array(#","timing":{"totalMs":"#.utf8)
 

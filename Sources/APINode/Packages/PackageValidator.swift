@@ -9,6 +9,9 @@ public struct ValidatedPackage: Sendable {
     public let folder: URL
     /// Compiled models by endpoint id, ready to serve.
     public let models: [String: PredictionModel]
+    /// Worker pools of the Python endpoints by endpoint id (set by the node once the package
+    /// is in place).
+    public internal(set) var python: [String: PythonWorkerPool] = [:]
 }
 
 /// A compiled prediction endpoint: model, feature mapping and output reading.

@@ -32,10 +32,11 @@ public struct PublicAPI: Sendable {
     public func handle(
         _ table: ServingTable, service serviceID: String, endpoint endpointID: String, verb: String, body: [UInt8],
         query: [String: String], using generator: inout some RandomNumberGenerator
-    ) -> Answer {
+    ) async -> Answer {
         var request: JSONValue?
         do {
-            return try answer(table, serviceID, endpointID, verb, body, query, &generator, parsed: &request)
+            let routed = try route(table, serviceID, endpointID, verb, body, query, &generator, parsed: &request)
+            return try await answer(routed, table, serviceID, endpointID, verb)
         } catch let error as QueryError {
             return Answer(status: error.status, body: error.body, generation: nil, request: request)
         } catch {
@@ -44,10 +45,18 @@ public struct PublicAPI: Sendable {
         }
     }
 
-    private func answer(
+    /// A query routed to one generation's package.
+    struct Routed {
+        let request: JSONValue
+        let generation: String
+        let package: ValidatedPackage
+    }
+
+    /// Parses the request and picks the generation that serves it.
+    private func route(
         _ table: ServingTable, _ serviceID: String, _ endpointID: String, _ verb: String, _ body: [UInt8],
         _ query: [String: String], _ generator: inout some RandomNumberGenerator, parsed: inout JSONValue?
-    ) throws -> Answer {
+    ) throws -> Routed {
         guard let service = table.services[serviceID] else { throw QueryError.notFound("unknown service \"\(serviceID)\"") }
         guard service.enabled else { throw QueryError.unavailable("service \"\(serviceID)\" is disabled") }
         let request = try parse(verb: verb, body: body, query: query)
@@ -61,8 +70,18 @@ public struct PublicAPI: Sendable {
             throw error == .noActiveGeneration ? QueryError.unavailable("\(error)") : QueryError.badRequest("\(error)")
         }
         guard let package = service.generations[generation] else { throw QueryError.unavailable("generation \"\(generation)\" is not loaded") }
-        guard let endpoint = package.models[endpointID] else {
-            throw QueryError.notFound("service \"\(serviceID)\" has no prediction endpoint \"\(endpointID)\"")
+        return Routed(request: request, generation: generation, package: package)
+    }
+
+    private func answer(_ routed: Routed, _ table: ServingTable, _ serviceID: String, _ endpointID: String, _ verb: String) async throws -> Answer {
+        let (request, generation) = (routed.request, routed.generation)
+        let context: JSONValue = ["serviceId": .string(serviceID), "endpointId": .string(endpointID), "serviceGeneration": .string(generation)]
+        if let pool = routed.package.python[endpointID] {
+            return try await PythonQueries.answer(pool, verb: verb, request: request, generation: generation, apiContext: context)
+        }
+        guard verb != "run" else { throw QueryError.notFound("unknown verb \"run\" for a prediction endpoint") }
+        guard let endpoint = routed.package.models[endpointID] else {
+            throw QueryError.notFound("service \"\(serviceID)\" has no endpoint \"\(endpointID)\"")
         }
         let started = ContinuousClock.now
         let rows = try featureRows(verb: verb, request: request)
@@ -83,7 +102,6 @@ public struct PublicAPI: Sendable {
             "prediction": .double(Self.milliseconds(scored - prepared)),
             "postProcessing": .double(Self.milliseconds(ContinuousClock.now - scored)),
         ]
-        let context: JSONValue = ["serviceId": .string(serviceID), "endpointId": .string(endpointID), "serviceGeneration": .string(generation)]
         let body: JSONValue = verb == "predict-multi"
             ? ["results": .array(results), "timing": timing, "apiContext": context]
             : ["result": results[0], "timing": timing, "apiContext": context]
@@ -99,7 +117,7 @@ public struct PublicAPI: Sendable {
         switch verb {
         case "predict-simple":
             return ["features": .object(query.mapValues { .string($0) })]
-        case "predict", "predict-multi":
+        case "predict", "predict-multi", "run":
             let request: JSONValue
             do {
                 request = try JSONValue.parse(body)
@@ -109,18 +127,23 @@ public struct PublicAPI: Sendable {
             guard request.objectValue != nil else { throw QueryError.badRequest("the body must be a JSON object") }
             return request
         default:
-            throw QueryError.notFound("unknown verb \"\(verb)\" for a prediction endpoint")
+            throw QueryError.notFound("unknown verb \"\(verb)\"")
         }
     }
 
-    private func featureRows(verb: String, request: JSONValue) throws -> [[String: FeatureValue]] {
-        if verb == "predict-multi" {
-            guard let items = request["items"]?.arrayValue, !items.isEmpty else {
-                throw QueryError.badRequest("predict-multi needs a non-empty \"items\" array")
-            }
-            return try items.enumerated().map { index, item in try Self.features(item["features"], at: "items[\(index)].features") }
+    /// The `features` objects of a prediction query, one per record.
+    static func featureObjects(verb: String, request: JSONValue) throws -> [JSONValue] {
+        guard verb == "predict-multi" else { return [request["features"] ?? .null] }
+        guard let items = request["items"]?.arrayValue, !items.isEmpty else {
+            throw QueryError.badRequest("predict-multi needs a non-empty \"items\" array")
         }
-        return [try Self.features(request["features"], at: "features")]
+        return items.map { $0["features"] ?? .null }
+    }
+
+    private func featureRows(verb: String, request: JSONValue) throws -> [[String: FeatureValue]] {
+        try Self.featureObjects(verb: verb, request: request).enumerated().map { index, object in
+            try Self.features(object, at: verb == "predict-multi" ? "items[\(index)].features" : "features")
+        }
     }
 
     static func features(_ value: JSONValue?, at path: String) throws -> [String: FeatureValue] {

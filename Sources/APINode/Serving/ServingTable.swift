@@ -12,7 +12,7 @@ public struct ServingTable: Sendable {
         public let tuning: [String: EndpointTuning]
         /// Where query events go; nil: the local query log.
         public let logging: QueryLogging?
-        /// Prediction endpoints of any loaded generation (bounded metric labels).
+        /// Endpoints of any loaded generation (bounded metric labels).
         let endpoints: Set<String>
         /// Present without a mapping too, so a staged generation can be queried with `forcedGeneration`.
         let dispatcher: Dispatcher
@@ -27,7 +27,7 @@ public struct ServingTable: Sendable {
             self.mapping = mapping
             self.tuning = tuning
             self.logging = logging
-            endpoints = Set(generations.values.flatMap(\.models.keys))
+            endpoints = Set(generations.values.flatMap { Array($0.models.keys) + Array($0.python.keys) })
             dispatcher = Dispatcher(mapping: mapping ?? GenerationMapping(entries: []), available: Set(generations.keys))
         }
     }

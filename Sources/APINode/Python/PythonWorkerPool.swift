@@ -1,0 +1,221 @@
+import DeployerModel
+import Foundation
+import Logging
+
+/// The worker processes of one Python endpoint of one generation.
+///
+/// Admission (at most `ceil` queries at once, a fair queue, 503s) is the endpoint's
+/// `EndpointPool`; this pool holds the processes: `floor` started when the generation becomes
+/// active, more started on demand (never more than the admitted queries), idle ones beyond
+/// `cruise` stopped after `idleGrace`. A worker that crashes or runs past the timeout is
+/// replaced; one whose code raised keeps serving. An inactive pool (generation no longer mapped)
+/// keeps no idle worker: each is stopped when its last query returns.
+public final class PythonWorkerPool: @unchecked Sendable {
+    public let launch: PythonLaunch
+    private let lock = NSLock()
+    private var tuning: EndpointTuning
+    private var active = false
+    private var closed = false
+    private var idle: [(worker: PythonWorker, since: ContinuousClock.Instant)] = []
+    private var busy: [ObjectIdentifier: PythonWorker] = [:]
+    private var starting = 0
+    private var shrinking = false
+    private var watchers: [(condition: @Sendable (Int) -> Bool, continuation: CheckedContinuation<Void, Never>)] = []
+    private let idleGrace: Duration
+    private let logger: Logger
+
+    init(launch: PythonLaunch, tuning: EndpointTuning, idleGrace: Duration, logger: Logger) {
+        self.launch = launch
+        self.tuning = tuning
+        self.idleGrace = idleGrace
+        self.logger = logger
+    }
+
+    /// Calls the endpoint's code with `request` on a free worker (started if none is idle).
+    func call(_ request: JSONValue) async throws -> (value: JSONValue, hasProbabilities: Bool) {
+        let worker = try await checkOut()
+        let timeout = lock.withLock { Duration.milliseconds(tuning.timeoutMs) }
+        do {
+            let value = try await worker.call(request, timeout: timeout)
+            checkIn(worker)
+            return (value, worker.hasProbabilities)
+        } catch PythonCallError.exception(let type, let message) {
+            checkIn(worker)
+            throw PythonCallError.exception(type: type, message: message)
+        } catch {
+            discard(worker)
+            throw error
+        }
+    }
+
+    /// Processes running now (idle, busy and starting), for tests and metrics.
+    public var workerCount: Int { lock.withLock { idle.count + busy.count + starting } }
+
+    /// Process ids of the running workers.
+    public var processIDs: [Int32] { lock.withLock { (idle.map(\.worker) + busy.values).compactMap(\.pid) } }
+
+    /// Waits until the number of workers satisfies `condition`.
+    public func waitForWorkers(_ condition: @escaping @Sendable (Int) -> Bool) async {
+        await withCheckedContinuation { continuation in
+            let satisfied = lock.withLock {
+                if condition(idle.count + busy.count + starting) { return true }
+                watchers.append((condition, continuation))
+                return false
+            }
+            if satisfied { continuation.resume() }
+        }
+    }
+
+    /// Sets the tuning and whether the generation is mapped: an active pool keeps `floor`
+    /// workers started; an inactive one stops its idle workers.
+    func configure(tuning: EndpointTuning, active: Bool) {
+        let (stopped, missing) = lock.withLock { () -> ([PythonWorker], Int) in
+            guard !closed else { return ([], 0) }
+            self.tuning = tuning
+            self.active = active
+            let stopped = active ? [] : idle.map(\.worker)
+            if !active { idle.removeAll() }
+            let missing = active ? max(0, tuning.floor - (idle.count + busy.count + starting)) : 0
+            starting += missing
+            return (stopped, missing)
+        }
+        for worker in stopped { worker.stop() }
+        for _ in 0..<missing { Task { await startIdleWorker() } }
+        if !stopped.isEmpty { notifyWatchers() }
+        scheduleShrink()
+    }
+
+    /// Stops every worker now, busy ones included (the generation is gone or the node stops).
+    func close() async {
+        let workers = lock.withLock { () -> [PythonWorker] in
+            closed = true
+            active = false
+            defer { idle.removeAll() }
+            return idle.map(\.worker) + busy.values
+        }
+        for worker in workers { worker.stop() }
+        for worker in workers { await worker.waitUntilEnded() }
+        notifyWatchers()
+    }
+
+    /// Stops idle workers now and busy ones when their query returns.
+    func drain() {
+        configure(tuning: lock.withLock { tuning }, active: false)
+        lock.withLock { closed = true }
+    }
+
+    private func checkOut() async throws -> PythonWorker {
+        let reused = lock.withLock { () -> PythonWorker? in
+            while let (worker, _) = idle.popLast() {
+                guard !worker.hasEnded else { continue }  // died while idle
+                busy[ObjectIdentifier(worker)] = worker
+                return worker
+            }
+            starting += 1
+            return nil
+        }
+        if let reused { return reused }
+        let worker: PythonWorker
+        do {
+            worker = try await PythonWorker.start(launch, logger: logger)
+        } catch {
+            lock.withLock { starting -= 1 }
+            notifyWatchers()
+            throw error
+        }
+        lock.withLock {
+            starting -= 1
+            busy[ObjectIdentifier(worker)] = worker
+        }
+        return worker
+    }
+
+    private func checkIn(_ worker: PythonWorker) {
+        let keep = lock.withLock { () -> Bool in
+            busy[ObjectIdentifier(worker)] = nil
+            guard active, !closed, !worker.hasEnded else { return false }
+            idle.append((worker, .now))
+            return true
+        }
+        if !keep { worker.stop() }
+        notifyWatchers()
+        scheduleShrink()
+    }
+
+    private func discard(_ worker: PythonWorker) {
+        worker.stop()
+        let missing = lock.withLock { () -> Int in
+            busy[ObjectIdentifier(worker)] = nil
+            guard active, !closed else { return 0 }
+            let missing = max(0, tuning.floor - (idle.count + busy.count + starting))
+            starting += missing
+            return missing
+        }
+        logger.warning("python worker replaced", metadata: ["file": "\(launch.file)"])
+        for _ in 0..<missing { Task { await startIdleWorker() } }
+        notifyWatchers()
+    }
+
+    /// Starts one worker for the idle list (`starting` was counted by the caller).
+    private func startIdleWorker() async {
+        do {
+            let worker = try await PythonWorker.start(launch, logger: logger)
+            let keep = lock.withLock { () -> Bool in
+                starting -= 1
+                guard active, !closed else { return false }
+                idle.append((worker, .now))
+                return true
+            }
+            if !keep { worker.stop() }
+        } catch {
+            lock.withLock { starting -= 1 }
+            logger.error("python worker did not start", metadata: ["file": "\(launch.file)", "error": "\(error)"])
+        }
+        notifyWatchers()
+    }
+
+    /// Stops idle workers beyond `max(floor, cruise)` once they have been idle for `idleGrace`.
+    private func scheduleShrink() {
+        let start = lock.withLock { () -> Bool in
+            guard !shrinking, idle.count + busy.count > keptWorkers, !idle.isEmpty else { return false }
+            shrinking = true
+            return true
+        }
+        guard start else { return }
+        Task {
+            while true {
+                let oldest = lock.withLock { () -> ContinuousClock.Instant? in
+                    guard idle.count + busy.count > keptWorkers, let first = idle.first else {
+                        shrinking = false
+                        return nil
+                    }
+                    return first.since
+                }
+                guard let oldest else { return }
+                try? await Task.sleep(until: oldest.advanced(by: idleGrace), clock: .continuous)
+                let stopped = lock.withLock { () -> [PythonWorker] in
+                    var stopped: [PythonWorker] = []
+                    while idle.count + busy.count > keptWorkers, let first = idle.first, first.since.advanced(by: idleGrace) <= .now {
+                        stopped.append(idle.removeFirst().worker)
+                    }
+                    return stopped
+                }
+                for worker in stopped { worker.stop() }
+                if !stopped.isEmpty { notifyWatchers() }
+            }
+        }
+    }
+
+    /// Workers an idle pool keeps (under the lock).
+    private var keptWorkers: Int { active && !closed ? max(tuning.floor, tuning.cruise) : 0 }
+
+    private func notifyWatchers() {
+        let ready = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
+            let count = idle.count + busy.count + starting
+            let (met, waiting) = (watchers.filter { $0.condition(count) }, watchers.filter { !$0.condition(count) })
+            watchers = waiting
+            return met.map(\.continuation)
+        }
+        for continuation in ready { continuation.resume() }
+    }
+}
