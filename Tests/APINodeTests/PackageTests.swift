@@ -25,7 +25,8 @@ import Testing
         return folder
     }
 
-    static func python(_ arguments: [String]) throws {
+    /// The Python of the pinned test peers (scikit-learn and the ONNX converters).
+    static func testPython() throws -> String {
         let environment = Process()
         environment.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         environment.arguments = ["bash", repository.appendingPathComponent("hack/python-env.sh").path]
@@ -34,8 +35,12 @@ import Testing
         try environment.run()
         let interpreter = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         environment.waitUntilExit()
+        return interpreter
+    }
+
+    static func python(_ arguments: [String]) throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: interpreter)
+        process.executableURL = URL(fileURLWithPath: try testPython())
         process.arguments = arguments
         try process.run()
         process.waitUntilExit()

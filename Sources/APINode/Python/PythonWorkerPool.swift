@@ -19,6 +19,10 @@ public final class PythonWorkerPool: @unchecked Sendable {
     private var idle: [(worker: PythonWorker, since: ContinuousClock.Instant)] = []
     private var busy: [ObjectIdentifier: PythonWorker] = [:]
     private var starting = 0
+    /// Queries waiting for a worker being started for the idle list (the pool is at `ceil`).
+    private var handOff: [CheckedContinuation<PythonWorker, any Error>] = []
+    /// Stopped workers whose processes may not have ended yet.
+    private var retired: [PythonWorker] = []
     private var shrinking = false
     private var watchers: [(condition: @Sendable (Int) -> Bool, continuation: CheckedContinuation<Void, Never>)] = []
     private let idleGrace: Duration
@@ -54,11 +58,11 @@ public final class PythonWorkerPool: @unchecked Sendable {
     /// Process ids of the running workers.
     public var processIDs: [Int32] { lock.withLock { (idle.map(\.worker) + busy.values).compactMap(\.pid) } }
 
-    /// Waits until the number of workers satisfies `condition`.
+    /// Waits until the number of started workers (idle or busy) satisfies `condition`.
     public func waitForWorkers(_ condition: @escaping @Sendable (Int) -> Bool) async {
         await withCheckedContinuation { continuation in
             let satisfied = lock.withLock {
-                if condition(idle.count + busy.count + starting) { return true }
+                if condition(idle.count + busy.count) { return true }
                 watchers.append((condition, continuation))
                 return false
             }
@@ -79,9 +83,9 @@ public final class PythonWorkerPool: @unchecked Sendable {
             starting += missing
             return (stopped, missing)
         }
-        for worker in stopped { worker.stop() }
+        retire(stopped)
         for _ in 0..<missing { Task { await startIdleWorker() } }
-        if !stopped.isEmpty { notifyWatchers() }
+        notifyWatchers()
         scheduleShrink()
     }
 
@@ -93,9 +97,25 @@ public final class PythonWorkerPool: @unchecked Sendable {
             defer { idle.removeAll() }
             return idle.map(\.worker) + busy.values
         }
-        for worker in workers { worker.stop() }
-        for worker in workers { await worker.waitUntilEnded() }
+        retire(workers)
+        await waitUntilAllEnded()
         notifyWatchers()
+    }
+
+    /// Waits until every worker this pool stopped has ended (its process reaped).
+    public func waitUntilAllEnded() async {
+        for worker in lock.withLock({ retired }) { await worker.waitUntilEnded() }
+        lock.withLock { retired.removeAll { $0.hasEnded } }
+    }
+
+    /// Stops workers, remembering them until they have ended.
+    private func retire(_ workers: [PythonWorker]) {
+        guard !workers.isEmpty else { return }
+        lock.withLock {
+            retired.removeAll { $0.hasEnded }
+            retired += workers
+        }
+        for worker in workers { worker.stop() }
     }
 
     /// Stops idle workers now and busy ones when their query returns.
@@ -105,16 +125,30 @@ public final class PythonWorkerPool: @unchecked Sendable {
     }
 
     private func checkOut() async throws -> PythonWorker {
-        let reused = lock.withLock { () -> PythonWorker? in
+        enum Plan {
+            case reuse(PythonWorker)
+            case start
+            case awaitStarting
+        }
+        let plan = lock.withLock { () -> Plan in
             while let (worker, _) = idle.popLast() {
                 guard !worker.hasEnded else { continue }  // died while idle
                 busy[ObjectIdentifier(worker)] = worker
-                return worker
+                return .reuse(worker)
             }
+            // Workers being started for the idle list count against `ceil`: wait for one.
+            if busy.count + starting >= tuning.ceil, starting > 0 { return .awaitStarting }
             starting += 1
-            return nil
+            return .start
         }
-        if let reused { return reused }
+        switch plan {
+        case .reuse(let worker):
+            return worker
+        case .awaitStarting:
+            return try await withCheckedThrowingContinuation { continuation in lock.withLock { handOff.append(continuation) } }
+        case .start:
+            break
+        }
         let worker: PythonWorker
         do {
             worker = try await PythonWorker.start(launch, logger: logger)
@@ -127,6 +161,7 @@ public final class PythonWorkerPool: @unchecked Sendable {
             starting -= 1
             busy[ObjectIdentifier(worker)] = worker
         }
+        notifyWatchers()
         return worker
     }
 
@@ -137,13 +172,13 @@ public final class PythonWorkerPool: @unchecked Sendable {
             idle.append((worker, .now))
             return true
         }
-        if !keep { worker.stop() }
+        if !keep { retire([worker]) }
         notifyWatchers()
         scheduleShrink()
     }
 
     private func discard(_ worker: PythonWorker) {
-        worker.stop()
+        retire([worker])
         let missing = lock.withLock { () -> Int in
             busy[ObjectIdentifier(worker)] = nil
             guard active, !closed else { return 0 }
@@ -156,21 +191,30 @@ public final class PythonWorkerPool: @unchecked Sendable {
         notifyWatchers()
     }
 
-    /// Starts one worker for the idle list (`starting` was counted by the caller).
+    /// Starts one worker for the idle list (`starting` was counted by the caller), or for a
+    /// query waiting for it.
     private func startIdleWorker() async {
+        let started: Result<PythonWorker, any Error>
         do {
-            let worker = try await PythonWorker.start(launch, logger: logger)
-            let keep = lock.withLock { () -> Bool in
-                starting -= 1
-                guard active, !closed else { return false }
-                idle.append((worker, .now))
-                return true
-            }
-            if !keep { worker.stop() }
+            started = .success(try await PythonWorker.start(launch, logger: logger))
         } catch {
-            lock.withLock { starting -= 1 }
+            started = .failure(error)
             logger.error("python worker did not start", metadata: ["file": "\(launch.file)", "error": "\(error)"])
         }
+        let (waiter, unused) = lock.withLock { () -> (CheckedContinuation<PythonWorker, any Error>?, PythonWorker?) in
+            starting -= 1
+            if !handOff.isEmpty {
+                let waiter = handOff.removeFirst()
+                if case .success(let worker) = started { busy[ObjectIdentifier(worker)] = worker }
+                return (waiter, nil)
+            }
+            guard case .success(let worker) = started else { return (nil, nil) }
+            guard active, !closed else { return (nil, worker) }
+            idle.append((worker, .now))
+            return (nil, nil)
+        }
+        waiter?.resume(with: started)
+        if let unused { retire([unused]) }
         notifyWatchers()
     }
 
@@ -200,7 +244,7 @@ public final class PythonWorkerPool: @unchecked Sendable {
                     }
                     return stopped
                 }
-                for worker in stopped { worker.stop() }
+                retire(stopped)
                 if !stopped.isEmpty { notifyWatchers() }
             }
         }
@@ -211,7 +255,7 @@ public final class PythonWorkerPool: @unchecked Sendable {
 
     private func notifyWatchers() {
         let ready = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
-            let count = idle.count + busy.count + starting
+            let count = idle.count + busy.count
             let (met, waiting) = (watchers.filter { $0.condition(count) }, watchers.filter { !$0.condition(count) })
             watchers = waiting
             return met.map(\.continuation)
