@@ -6,13 +6,15 @@ import ServiceLifecycle
 /// Builds API nodes: their data directories and the services one node runs. Shared by
 /// `node init`, `node serve` and `quickstart`.
 enum NodeAssembly {
-    /// Creates a node data directory with its `bin/apinode-admin` wrapper; returns the wrapper's path.
+    /// Creates a node data directory with its `config.json` and `bin/apinode-admin` wrapper;
+    /// returns the wrapper's path.
     @discardableResult
-    static func initialize(_ directory: URL) throws -> String {
+    static func initialize(_ directory: URL, configuration: NodeConfiguration = NodeConfiguration()) throws -> String {
         for folder in ["", "services", "run", "bin"] {
             try FileManager.default.createDirectory(
                 at: directory.appendingPathComponent(folder), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
+        try configuration.write(to: directory)
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
         let wrapper = """
             #!/bin/sh
@@ -30,13 +32,14 @@ enum NodeAssembly {
     /// the server (so the server stops first, in-flight queries still log and still have their
     /// workers). `onListening` gets the base URL.
     static func services(
-        directory: URL, host: String, port: Int, tls: NodeTLS?, certificateFile: String?, python: String = "python3", logger: Logger,
+        directory: URL, host: String, port: Int, tls: NodeTLS?, certificateFile: String?, logger: Logger,
         onListening: @escaping @Sendable (String) async -> Void
     ) throws -> [ServiceGroupConfiguration.ServiceConfiguration] {
         guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("services").path) else {
             throw CLIError("\(directory.path) is not a node data directory: run `apideployer node init \(directory.path)` first")
         }
-        let environments = try PythonEnvironments(dataDirectory: directory, python: python, logger: logger)
+        let environments = try PythonEnvironments(
+            dataDirectory: directory, python: try NodeConfiguration.load(from: directory).python, logger: logger)
         let runtime = try NodeRuntime(dataDirectory: directory, python: environments)
         let targets = runtime.table.services.values.flatMap { $0.logging?.eventServers ?? [] }
         let (queryLog, queryLogWriter) = QueryLog.make(dataDirectory: directory, targets: targets, logger: logger)

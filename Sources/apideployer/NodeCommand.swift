@@ -17,9 +17,12 @@ struct NodeCommand: AsyncParsableCommand {
         @Argument(help: "The data directory to create.")
         var dataDir: String
 
+        @Option(help: "The Python interpreter of Python endpoints (their code environments are built from it).")
+        var python = "python3"
+
         func run() throws {
             let directory = URL(fileURLWithPath: dataDir).standardizedFileURL
-            let wrapperPath = try NodeAssembly.initialize(directory)
+            let wrapperPath = try NodeAssembly.initialize(directory, configuration: NodeConfiguration(python: python))
             print("initialized \(directory.path); create an admin key with \(wrapperPath) admin-key-create")
         }
     }
@@ -42,9 +45,6 @@ struct NodeCommand: AsyncParsableCommand {
         @Option(help: "PEM private key of --tls-cert.")
         var tlsKey: String?
 
-        @Option(help: "The Python interpreter of Python endpoints (code environments are built from it).")
-        var python = "python3"
-
         func validate() throws {
             guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         }
@@ -55,7 +55,7 @@ struct NodeCommand: AsyncParsableCommand {
             let tls = try tlsCert.map { try NodeTLS(certificateFile: $0, keyFile: tlsKey ?? "") }
             let certificate = tlsCert.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
             let services = try NodeAssembly.services(
-                directory: directory, host: host, port: port, tls: tls, certificateFile: certificate, python: python, logger: logger
+                directory: directory, host: host, port: port, tls: tls, certificateFile: certificate, logger: logger
             ) { url in
                 printFlushed("apinode: serving on \(url)")
             }

@@ -21,11 +21,13 @@ public actor NodeRuntime {
     var keepsWorkersWarm = false
 
     /// Loads every service and generation under `dataDirectory`; Python endpoints run with
-    /// `python` (default: `python3` on `PATH`).
+    /// `python` (default: the interpreter of the directory's `config.json`).
     public init(dataDirectory: URL, python: PythonEnvironments? = nil) throws {
         self.dataDirectory = dataDirectory
         snapshot = SnapshotHolder()
-        self.python = try python ?? PythonEnvironments(dataDirectory: dataDirectory, logger: Logger(label: "apinode.python"))
+        self.python = try python
+            ?? PythonEnvironments(
+                dataDirectory: dataDirectory, python: try NodeConfiguration.load(from: dataDirectory).python, logger: Logger(label: "apinode.python"))
         let servicesFolder = dataDirectory.appendingPathComponent("services")
         try FileManager.default.createDirectory(at: servicesFolder, withIntermediateDirectories: true)
         let runFolder = dataDirectory.appendingPathComponent("run")

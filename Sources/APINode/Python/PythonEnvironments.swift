@@ -89,10 +89,10 @@ public actor PythonEnvironments {
         let output: String
         do {
             let result = try await Subprocess.run(
-                executable.contains("/") ? .path(.init(executable)) : .name(executable), arguments: .init(arguments),
+                Self.executable(executable), arguments: .init(arguments),
                 output: .string(limit: 4 * 1024 * 1024), error: .combinedWithOutput)
             succeeded = result.terminationStatus.isSuccess
-            output = result.standardOutput ?? ""
+            output = result.standardOutput
         } catch {
             throw PythonLoadError(message: "\(what) could not run: \(error)")
         }
@@ -100,6 +100,9 @@ public actor PythonEnvironments {
             throw PythonLoadError(message: "\(what) failed: " + output.split(separator: "\n").suffix(20).joined(separator: "\n"))
         }
     }
+
+    /// A path when it holds a slash, else a name looked up on `PATH`.
+    static func executable(_ text: String) -> Executable { text.contains("/") ? .path(.init(text)) : .name(text) }
 
     /// Writes the worker script and helpers where workers import them from.
     private static func writeWorker(to folder: URL) throws {

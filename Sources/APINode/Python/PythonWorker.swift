@@ -173,7 +173,7 @@ final class PythonWorker: @unchecked Sendable {
     private func run(_ launch: PythonLaunch, logger: Logger) async {
         do {
             let result = try await Subprocess.run(
-                .path(.init(launch.python)), arguments: [Self.script(in: launch.workerFolder), launch.specification],
+                PythonEnvironments.executable(launch.python), arguments: [Self.script(in: launch.workerFolder), launch.specification],
                 environment: .inherit.updating([
                     "PYTHONPATH": launch.workerFolder, "APIDEPLOYER_PACKAGE_DIR": launch.packageFolder, "PYTHONUNBUFFERED": "1",
                 ]),
