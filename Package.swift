@@ -93,9 +93,12 @@ let package = Package(
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                // SQL query and lookup endpoints use the SQLite that sqlite-nio vendors directly.
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
             ],
             // The Python worker (python/apideployer, linked here) travels inside the binary.
             resources: [.embedInCode("Python/apideployer/worker.py"), .embedInCode("Python/apideployer/__init__.py")],

@@ -37,7 +37,7 @@ public struct QueryEvent: Sendable {
 
     private func write(into output: inout [UInt8]) {
         let request = answer.request ?? [:]
-        output += verb == "run" ? Self.functionOpening : Self.predictionOpening
+        output += Array(#"{"msgType":""#.utf8) + Array(Self.messageType(verb).utf8) + Array(#"","requestId":"#.utf8)
         JSONValue.string(requestID).write(into: &output, sortingKeys: false)
         field("timestamp", .string(timestamp), into: &output)
         field("service", .string(service), into: &output)
@@ -51,6 +51,14 @@ public struct QueryEvent: Sendable {
         if verb == "run" {
             if answer.request != nil { field("args", request, into: &output) }
             if let response = answer.body["response"] { field("response", response, into: &output) }
+        } else if verb == "query" {
+            if answer.request != nil { field("parameters", request, into: &output) }
+            if let rows = answer.body["rows"]?.arrayValue { field("rowCount", .int(Int64(rows.count)), into: &output) }
+            if let updated = answer.body["updatedRows"] { field("updatedRows", updated, into: &output) }
+        } else if verb.hasPrefix("lookup") {
+            let items = verb == "lookup" ? [request] : request["items"]?.arrayValue ?? []
+            field("items", .array(items.map { $0["data"] ?? .null }), into: &output)
+            if let results = answer.body["results"]?.arrayValue { field("found", .array(results.map { $0["found"] ?? .null }), into: &output) }
         } else if verb == "predict-multi" {
             field("items", .array((request["items"]?.arrayValue ?? []).map { $0["features"] ?? [:] }), into: &output)
             if let results = answer.body["results"] { field("results", results, into: &output) }
@@ -71,8 +79,15 @@ public struct QueryEvent: Sendable {
         value.write(into: &output, sortingKeys: false)
     }
 
-    private static let predictionOpening = Array(#"{"msgType":"prediction-query","requestId":"#.utf8)
-    private static let functionOpening = Array(#"{"msgType":"function-query","requestId":"#.utf8)
+    /// The reference's `msgType` of a query verb.
+    static func messageType(_ verb: String) -> String {
+        switch verb {
+        case "run": "function-query"
+        case "query": "sql-query"
+        case "lookup", "lookup-multi": "dataset-lookup-query"
+        default: "prediction-query"
+        }
+    }
     private static let statusKey = Array(#","status":"#.utf8)
     private static let timingKey = Array(#","timing":{"totalMs":"#.utf8)
 

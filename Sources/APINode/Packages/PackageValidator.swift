@@ -9,9 +9,35 @@ public struct ValidatedPackage: Sendable {
     public let folder: URL
     /// Compiled models by endpoint id, ready to serve.
     public let models: [String: PredictionModel]
+    /// SQL query endpoints by id.
+    let sqlQueries: [String: SQLQueryEndpoint]
+    /// Dataset lookup endpoints by id.
+    let lookups: [String: LookupEndpoint]
     /// Worker pools of the Python endpoints by endpoint id (set by the node once the package
     /// is in place).
     public internal(set) var python: [String: PythonWorkerPool] = [:]
+
+    /// A package in `folder`, its SQL and lookup endpoints opening their files there.
+    init(manifest: ServicePackageManifest, folder: URL, models: [String: PredictionModel]) {
+        self.manifest = manifest
+        self.folder = folder
+        self.models = models
+        var sqlQueries: [String: SQLQueryEndpoint] = [:]
+        var lookups: [String: LookupEndpoint] = [:]
+        for endpoint in manifest.endpoints {
+            if let sql = endpoint.sql, let database = sql.database {
+                sqlQueries[endpoint.id] = SQLQueryEndpoint(sql, database: folder.appendingPathComponent(database).path)
+            }
+            if let lookup = endpoint.lookup {
+                lookups[endpoint.id] = LookupEndpoint(lookup, database: folder.appendingPathComponent(lookup.database).path)
+            }
+        }
+        self.sqlQueries = sqlQueries
+        self.lookups = lookups
+    }
+
+    /// Every endpoint id of the package.
+    var endpointIDs: [String] { manifest.endpoints.map(\.id) }
 }
 
 /// A compiled prediction endpoint: model, feature mapping and output reading.
@@ -51,6 +77,19 @@ public enum PackageValidator {
                     reader: try PredictionReader(model: model, classes: endpoint.classes))
             } catch let error as ModelError {
                 throw PackageError.invalidEndpoint(endpoint: endpoint.id, file: path, reason: error.description)
+            }
+        }
+        for endpoint in manifest.endpoints {
+            do {
+                if let sql = endpoint.sql {
+                    guard let database = sql.database else {
+                        throw SQLiteError(message: "connection \"\(sql.connection ?? "")\" is not configured on this node")
+                    }
+                    try SQLQueryEndpoint.validate(sql, database: folder.appendingPathComponent(database).path)
+                }
+                if let lookup = endpoint.lookup { try LookupEndpoint.prepare(lookup, database: folder.appendingPathComponent(lookup.database).path) }
+            } catch let error as SQLiteError {
+                throw PackageError.invalidEndpoint(endpoint: endpoint.id, file: endpoint.sql?.database ?? endpoint.lookup?.database ?? "", reason: error.message)
             }
         }
         return ValidatedPackage(manifest: manifest, folder: folder, models: models)

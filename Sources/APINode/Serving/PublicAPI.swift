@@ -79,6 +79,9 @@ public struct PublicAPI: Sendable {
         if let pool = routed.package.python[endpointID] {
             return try await PythonQueries.answer(pool, verb: verb, request: request, generation: generation, apiContext: context)
         }
+        if let answer = try await DataQueries.answer(routed.package, endpointID, verb: verb, request: request, generation: generation, apiContext: context) {
+            return answer
+        }
         guard verb != "run" else { throw QueryError.notFound("unknown verb \"run\" for a prediction endpoint") }
         guard let endpoint = routed.package.models[endpointID] else {
             throw QueryError.notFound("service \"\(serviceID)\" has no endpoint \"\(endpointID)\"")
@@ -117,7 +120,7 @@ public struct PublicAPI: Sendable {
         switch verb {
         case "predict-simple":
             return ["features": .object(query.mapValues { .string($0) })]
-        case "predict", "predict-multi", "run":
+        case "predict", "predict-multi", "run", "query", "lookup", "lookup-multi":
             let request: JSONValue
             do {
                 request = try JSONValue.parse(body)

@@ -27,7 +27,7 @@ public struct ServingTable: Sendable {
             self.mapping = mapping
             self.tuning = tuning
             self.logging = logging
-            endpoints = Set(generations.values.flatMap { Array($0.models.keys) + Array($0.python.keys) })
+            endpoints = Set(generations.values.flatMap(\.endpointIDs))
             dispatcher = Dispatcher(mapping: mapping ?? GenerationMapping(entries: []), available: Set(generations.keys))
         }
     }
