@@ -33,6 +33,7 @@ let package = Package(
         // ZIPFoundation: packages are zip archives; none of the chosen dependencies reads or writes zip.
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .target(
@@ -99,6 +100,7 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 // SQL query and lookup endpoints use the SQLite that sqlite-nio vendors directly.
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             // The Python worker (python/apideployer, linked here) travels inside the binary.
             resources: [.embedInCode("Python/apideployer/worker.py"), .embedInCode("Python/apideployer/__init__.py")],

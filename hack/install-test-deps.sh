@@ -18,4 +18,8 @@ kubectl version --client >/dev/null 2>&1 || { echo "kubectl does not run"; exit 
 python=$(bash "$here/python-env.sh")
 "$python" -c "import sklearn, skl2onnx, onnxmltools, onnxruntime, xgboost, lightgbm" || { echo "Python test peers do not import"; exit 1; }
 
+# A PostgreSQL server on loopback for the SQL query endpoint tests (started if not running).
+port=$(bash "$here/postgres.sh")
+echo "PostgreSQL for the tests on 127.0.0.1:$port"
+
 echo "test dependencies present: $(swift --version 2>/dev/null | head -1); kubectl $(kubectl version --client 2>/dev/null | head -1)"

@@ -34,7 +34,7 @@ struct NodeAdminClient {
         case .predict(let service, let endpoint, let body):
             var generator = SystemRandomNumberGenerator()
             let answer = await PublicAPI().handle(runtime.table, service: service, endpoint: endpoint, verb: "predict", body: body, query: [:], using: &generator)
-            await runtime.stopPythonWorkers()
+            await runtime.stopWorkers()
             return (answer.status, answer.body)
         }
     }

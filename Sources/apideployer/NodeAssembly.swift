@@ -38,9 +38,7 @@ enum NodeAssembly {
         guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("services").path) else {
             throw CLIError("\(directory.path) is not a node data directory: run `apideployer node init \(directory.path)` first")
         }
-        let environments = try PythonEnvironments(
-            dataDirectory: directory, python: try NodeConfiguration.load(from: directory).python, logger: logger)
-        let runtime = try NodeRuntime(dataDirectory: directory, python: environments)
+        let runtime = try NodeRuntime(dataDirectory: directory, logger: logger)
         let targets = runtime.table.services.values.flatMap { $0.logging?.eventServers ?? [] }
         let (queryLog, queryLogWriter) = QueryLog.make(dataDirectory: directory, targets: targets, logger: logger)
         let live = LiveNode.file(in: directory)
@@ -48,6 +46,6 @@ enum NodeAssembly {
             try? LiveNode(url: url, pid: getpid(), certificateFile: certificateFile).write(to: live)
             await onListening(url)
         }
-        return [.init(service: PythonWorkersService(runtime: runtime)), .init(service: queryLogWriter), .init(service: server)]
+        return [.init(service: EndpointWorkersService(runtime: runtime)), .init(service: queryLogWriter), .init(service: server)]
     }
 }

@@ -22,9 +22,9 @@ final class LookupEndpoint: Sendable {
             if case .text(let name) = row[1] { return name }
             return nil
         }
-        guard !columns.isEmpty else { throw SQLiteError(message: "the database has no table \"\(lookup.table)\"") }
+        guard !columns.isEmpty else { throw SQLEndpointError(message: "the database has no table \"\(lookup.table)\"") }
         if let missing = lookup.keys.first(where: { !columns.contains($0) }) {
-            throw SQLiteError(message: "table \"\(lookup.table)\" has no key column \"\(missing)\" (columns: \(columns.joined(separator: ", ")))")
+            throw SQLEndpointError(message: "table \"\(lookup.table)\" has no key column \"\(missing)\" (columns: \(columns.joined(separator: ", ")))")
         }
         let keys = lookup.keys.map(quoted).joined(separator: ", ")
         try file.run("CREATE INDEX IF NOT EXISTS \(quoted("apideployer_lookup_" + lookup.table)) ON \(quoted(lookup.table)) (\(keys))")
@@ -41,7 +41,7 @@ final class LookupEndpoint: Sendable {
                     return ["found": true, "data": .object(Dictionary(zip(result.columns, row.map(\.json)), uniquingKeysWith: { first, _ in first }))]
                 }
             }
-        } catch let error as SQLiteError {
+        } catch let error as SQLEndpointError {
             throw QueryError(status: 500, errorType: "SQLError", message: error.message)
         }
     }

@@ -7,6 +7,7 @@ enum SQLValue: Sendable, Equatable {
     case null
     case integer(Int64)
     case real(Double)
+    case boolean(Bool)
     case text(String)
     case blob([UInt8])
 
@@ -16,6 +17,7 @@ enum SQLValue: Sendable, Equatable {
         case .null: .null
         case .integer(let number): .int(number)
         case .real(let number): .double(number)
+        case .boolean(let flag): .bool(flag)
         case .text(let text): .string(text)
         case .blob(let bytes): .string(Data(bytes).base64EncodedString())
         }
@@ -27,6 +29,7 @@ enum SQLValue: Sendable, Equatable {
         case .null: .null
         case .integer(let number): .string(String(number))
         case .real(let number): .string(String(number))
+        case .boolean(let flag): .string(flag ? "true" : "false")
         case .text(let text): .string(text)
         case .blob(let bytes): .string(Data(bytes).base64EncodedString())
         }
@@ -41,8 +44,8 @@ struct SQLResult: Sendable {
     var changedRows: Int?
 }
 
-/// What SQLite said about a statement or a file.
-struct SQLiteError: Error, CustomStringConvertible {
+/// What is wrong with a SQL statement, a database or a connection.
+struct SQLEndpointError: Error, CustomStringConvertible {
     let message: String
     var description: String { message }
 }
@@ -56,11 +59,11 @@ final class SQLiteFile: @unchecked Sendable {
 
     init(path: String, readOnly: Bool) throws {
         let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX
-        guard FileManager.default.fileExists(atPath: path) else { throw SQLiteError(message: "no database file \(path)") }
+        guard FileManager.default.fileExists(atPath: path) else { throw SQLEndpointError(message: "no database file \(path)") }
         let status = sqlite_nio_sqlite3_open_v2(path, &handle, flags, nil)
         guard status == SQLITE_OK else {
             defer { sqlite_nio_sqlite3_close(handle) }
-            throw SQLiteError(message: "cannot open \(path): \(String(cString: sqlite_nio_sqlite3_errstr(status)))")
+            throw SQLEndpointError(message: "cannot open \(path): \(String(cString: sqlite_nio_sqlite3_errstr(status)))")
         }
         sqlite_nio_sqlite3_busy_timeout(handle, 5_000)
     }
@@ -120,6 +123,7 @@ final class SQLiteFile: @unchecked Sendable {
         case .null: status = sqlite_nio_sqlite3_bind_null(statement, index)
         case .integer(let number): status = sqlite_nio_sqlite3_bind_int64(statement, index, number)
         case .real(let number): status = sqlite_nio_sqlite3_bind_double(statement, index, number)
+        case .boolean(let flag): status = sqlite_nio_sqlite3_bind_int64(statement, index, flag ? 1 : 0)
         case .text(let text): status = sqlite_nio_sqlite3_bind_text(statement, index, text, -1, Self.transient)
         case .blob(let bytes): status = sqlite_nio_sqlite3_bind_blob(statement, index, bytes, Int32(bytes.count), Self.transient)
         }
@@ -139,7 +143,7 @@ final class SQLiteFile: @unchecked Sendable {
         }
     }
 
-    private func lastError() -> SQLiteError { SQLiteError(message: String(cString: sqlite_nio_sqlite3_errmsg(handle))) }
+    private func lastError() -> SQLEndpointError { SQLEndpointError(message: String(cString: sqlite_nio_sqlite3_errmsg(handle))) }
 
     /// SQLite copies bound text and blobs (`SQLITE_TRANSIENT`).
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)

@@ -5,8 +5,13 @@ import Foundation
 public struct NodeConfiguration: Codable, Sendable, Equatable {
     /// The Python interpreter of Python endpoints; code environments are built from it.
     public var python: String
+    /// PostgreSQL servers that SQL query endpoints name by `sql.connection`.
+    public var postgres: [String: PostgresConnectionSettings]?
 
-    public init(python: String = "python3") { self.python = python }
+    public init(python: String = "python3", postgres: [String: PostgresConnectionSettings]? = nil) {
+        self.python = python
+        self.postgres = postgres
+    }
 
     public static func file(in dataDirectory: URL) -> URL { dataDirectory.appendingPathComponent("config.json") }
 

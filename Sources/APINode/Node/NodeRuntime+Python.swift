@@ -29,15 +29,16 @@ extension NodeRuntime {
 
     /// Starts the `floor` workers of mapped Python endpoints and keeps pools sized from now on
     /// (the node starts serving).
-    public func startPythonWorkers() {
+    public func startWorkers() {
         keepsWorkersWarm = true
         Self.configurePools(records: records, packages: packages)
     }
 
-    /// Stops every Python worker (the node stops).
-    public func stopPythonWorkers() async {
+    /// Stops every Python worker and closes the PostgreSQL connections (the node stops).
+    public func stopWorkers() async {
         keepsWorkersWarm = false
         for pool in packages.values.flatMap(\.values).flatMap(\.python.values) { await pool.close() }
+        await postgres.shutdown()
     }
 
     /// Pools (without workers yet) for the Python endpoints of a package in its final folder.

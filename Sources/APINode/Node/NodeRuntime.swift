@@ -20,14 +20,17 @@ public actor NodeRuntime {
     /// starting one per query (the offline admin tool).
     var keepsWorkersWarm = false
 
+    /// The pooled clients of the PostgreSQL connections of the directory's `config.json`.
+    public let postgres: PostgresConnections
+
     /// Loads every service and generation under `dataDirectory`; Python endpoints run with
     /// `python` (default: the interpreter of the directory's `config.json`).
-    public init(dataDirectory: URL, python: PythonEnvironments? = nil) throws {
+    public init(dataDirectory: URL, python: PythonEnvironments? = nil, logger: Logger = Logger(label: "apinode")) throws {
         self.dataDirectory = dataDirectory
         snapshot = SnapshotHolder()
-        self.python = try python
-            ?? PythonEnvironments(
-                dataDirectory: dataDirectory, python: try NodeConfiguration.load(from: dataDirectory).python, logger: Logger(label: "apinode.python"))
+        let configuration = try NodeConfiguration.load(from: dataDirectory)
+        self.python = try python ?? PythonEnvironments(dataDirectory: dataDirectory, python: configuration.python, logger: logger)
+        postgres = PostgresConnections(settings: configuration.postgres ?? [:], logger: logger)
         let servicesFolder = dataDirectory.appendingPathComponent("services")
         try FileManager.default.createDirectory(at: servicesFolder, withIntermediateDirectories: true)
         let runFolder = dataDirectory.appendingPathComponent("run")
@@ -45,7 +48,7 @@ public actor NodeRuntime {
             Self.removeUnrecordedGenerations(of: record, in: folder)
             var loaded: [String: ValidatedPackage] = [:]
             for generation in record.generations {
-                var package = try PackageValidator.validate(folder: folder.appendingPathComponent("generations/\(generation.id)"))
+                var package = try PackageValidator.validate(folder: folder.appendingPathComponent("generations/\(generation.id)"), postgres: postgres)
                 package.python = try Self.pythonPools(of: package, environments: self.python)
                 loaded[generation.id] = package
             }
@@ -89,7 +92,7 @@ public actor NodeRuntime {
         let package: ValidatedPackage
         do {
             try PackageArchive.extract(archive, to: staging)
-            package = try PackageValidator.validate(folder: staging)
+            package = try PackageValidator.validate(folder: staging, postgres: postgres)
         } catch let error as PackageError {
             throw NodeError.invalid("the package was refused: \(error)")
         }
@@ -101,6 +104,14 @@ public actor NodeRuntime {
             throw NodeError.invalid("the package holds version \"\(generation)\", not \"\(expectedGeneration)\"")
         }
         try await loadPythonEndpoints(of: package)
+        for id in package.endpointIDs {
+            guard let endpoint = package.sqlQueries[id] else { continue }
+            do {
+                try await endpoint.checkOnServer()
+            } catch let error as SQLEndpointError {
+                throw NodeError.invalid("the package was refused: endpoint \(id) (connection \(endpoint.sql.connection ?? "")): \(error.message)")
+            }
+        }
         // Read after the Python check, which awaits: another call may have changed the record.
         var record = try service(id)
         guard !record.generations.contains(where: { $0.id == generation }) else {
@@ -113,7 +124,7 @@ public actor NodeRuntime {
         guard rename(staging.path, destination.path) == 0 else { throw NodeError.invalid("cannot move the generation into place") }
         record.generations.append(.init(id: generation, created: Date()))
         // Validated (and its models compiled) in staging; only its folder moved.
-        var placed = ValidatedPackage(manifest: package.manifest, folder: destination, models: package.models)
+        var placed = ValidatedPackage(manifest: package.manifest, folder: destination, models: package.models, postgres: postgres)
         placed.python = try Self.pythonPools(of: placed, environments: python)
         packages[id, default: [:]][generation] = placed
         try save(record)

@@ -17,17 +17,16 @@ public struct ValidatedPackage: Sendable {
     /// is in place).
     public internal(set) var python: [String: PythonWorkerPool] = [:]
 
-    /// A package in `folder`, its SQL and lookup endpoints opening their files there.
-    init(manifest: ServicePackageManifest, folder: URL, models: [String: PredictionModel]) {
+    /// A package in `folder`, its SQL and lookup endpoints opening their files there (or using
+    /// the node's PostgreSQL connections).
+    init(manifest: ServicePackageManifest, folder: URL, models: [String: PredictionModel], postgres: PostgresConnections?) {
         self.manifest = manifest
         self.folder = folder
         self.models = models
         var sqlQueries: [String: SQLQueryEndpoint] = [:]
         var lookups: [String: LookupEndpoint] = [:]
         for endpoint in manifest.endpoints {
-            if let sql = endpoint.sql, let database = sql.database {
-                sqlQueries[endpoint.id] = SQLQueryEndpoint(sql, database: folder.appendingPathComponent(database).path)
-            }
+            if let sql = endpoint.sql { sqlQueries[endpoint.id] = SQLQueryEndpoint(sql, folder: folder, postgres: postgres) }
             if let lookup = endpoint.lookup {
                 lookups[endpoint.id] = LookupEndpoint(lookup, database: folder.appendingPathComponent(lookup.database).path)
             }
@@ -49,7 +48,7 @@ public struct PredictionModel: Sendable {
 
 /// Checks an extracted package completely, so that nothing about it can fail at query time.
 public enum PackageValidator {
-    public static func validate(folder: URL) throws -> ValidatedPackage {
+    public static func validate(folder: URL, postgres: PostgresConnections? = nil) throws -> ValidatedPackage {
         let manifestURL = folder.appendingPathComponent("service.yaml")
         guard let text = try? String(contentsOf: manifestURL, encoding: .utf8) else { throw PackageError.missingManifest("the package") }
         let document: JSONValue
@@ -81,17 +80,13 @@ public enum PackageValidator {
         }
         for endpoint in manifest.endpoints {
             do {
-                if let sql = endpoint.sql {
-                    guard let database = sql.database else {
-                        throw SQLiteError(message: "connection \"\(sql.connection ?? "")\" is not configured on this node")
-                    }
-                    try SQLQueryEndpoint.validate(sql, database: folder.appendingPathComponent(database).path)
-                }
+                if let sql = endpoint.sql { try SQLQueryEndpoint.validate(sql, folder: folder, postgres: postgres) }
                 if let lookup = endpoint.lookup { try LookupEndpoint.prepare(lookup, database: folder.appendingPathComponent(lookup.database).path) }
-            } catch let error as SQLiteError {
-                throw PackageError.invalidEndpoint(endpoint: endpoint.id, file: endpoint.sql?.database ?? endpoint.lookup?.database ?? "", reason: error.message)
+            } catch let error as SQLEndpointError {
+                let source = endpoint.sql?.database ?? endpoint.lookup?.database ?? "connection \(endpoint.sql?.connection ?? "")"
+                throw PackageError.invalidEndpoint(endpoint: endpoint.id, file: source, reason: error.message)
             }
         }
-        return ValidatedPackage(manifest: manifest, folder: folder, models: models)
+        return ValidatedPackage(manifest: manifest, folder: folder, models: models, postgres: postgres)
     }
 }

@@ -21,7 +21,7 @@ import Testing
         let archive = try PythonPackages.archive(version: "v1")
         try await runtime.importGeneration(service: "py", archive: archive)
         try await runtime.switchTo(service: "py", generation: "v1")
-        await runtime.startPythonWorkers()
+        await runtime.startWorkers()
 
         let sum = await Self.ask(runtime, "work", "run", ["a": 2, "b": 40])
         #expect(sum.status == 200)
@@ -57,7 +57,7 @@ import Testing
         #expect(await Self.ask(runtime, "churn", "predict", ["features": ["tenure": 4]]).body["errorType"] == "KeyError")
         #expect(await Self.ask(runtime, "churn", "predict", ["features": 3]).status == 400)
 
-        await runtime.stopPythonWorkers()
+        await runtime.stopWorkers()
     }
 
     @Test func poolsGrowToCeilQueueRefuseAndShrinkToCruise() async throws {
@@ -68,7 +68,7 @@ import Testing
         let tuning = EndpointTuning(floor: 1, ceil: 3, cruise: 1, queue: 2, timeoutMs: 60_000)
         try await runtime.setTuning(service: "py", endpoint: "work", tuning)
         try await runtime.switchTo(service: "py", generation: "v1")
-        await runtime.startPythonWorkers()
+        await runtime.startWorkers()
         let pool = Self.pool(runtime)
         await pool.waitForWorkers { $0 == 1 }
 
@@ -94,7 +94,7 @@ import Testing
         #expect(pids.count == 3, "five queries on three workers")
         await pool.waitForWorkers { $0 == 1 }
         await pool.waitUntilAllEnded()
-        await runtime.stopPythonWorkers()
+        await runtime.stopWorkers()
         #expect(pool.workerCount == 0)
     }
 
@@ -105,7 +105,7 @@ import Testing
         try await runtime.importGeneration(service: "py", archive: try PythonPackages.archive(version: "v1"))
         try await runtime.setTuning(service: "py", endpoint: "work", EndpointTuning(floor: 1, ceil: 2, cruise: 1, queue: 4, timeoutMs: 400))
         try await runtime.switchTo(service: "py", generation: "v1")
-        await runtime.startPythonWorkers()
+        await runtime.startWorkers()
         let pool = Self.pool(runtime)
 
         let first = await Self.ask(runtime, "work", "run", ["mode": "ok"])
@@ -124,7 +124,7 @@ import Testing
         await pool.waitUntilAllEnded()
         #expect(kill(hungPID, 0) != 0, "the hung worker was killed")
         #expect(await Self.ask(runtime, "work", "run", ["mode": "ok"]).status == 200)
-        await runtime.stopPythonWorkers()
+        await runtime.stopWorkers()
     }
 
     @Test func switchingDrainsTheOldPoolAndDeletingLeavesNoProcess() async throws {
@@ -134,7 +134,7 @@ import Testing
         try await runtime.importGeneration(service: "py", archive: try PythonPackages.archive(version: "v1"))
         try await runtime.importGeneration(service: "py", archive: try PythonPackages.archive(version: "v2"))
         try await runtime.switchTo(service: "py", generation: "v1")
-        await runtime.startPythonWorkers()
+        await runtime.startWorkers()
         let old = Self.pool(runtime, "v1")
         await old.waitForWorkers { $0 == 1 }
 
@@ -178,7 +178,7 @@ import Testing
         #expect(pipError?.description.contains("apideployer-no-such-package-for-tests") == true)
         #expect(try await runtime.service("py").generations.map(\.id) == ["v1"])
         #expect(await Self.ask(runtime, "work", "run", ["a": 1, "b": 1]).body["response"]?["sum"] == 2, "v1 still serves")
-        await runtime.stopPythonWorkers()
+        await runtime.stopWorkers()
     }
 
     @Test func requirementsAreInstalledOnceInASharedCodeEnvironment() async throws {
