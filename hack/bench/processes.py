@@ -21,9 +21,9 @@ def stop(process, timeout=60):
         process.wait()
 
 
-def prepare_node(apideployer, node, package_folder, archive, service="bench"):
+def prepare_node(apideployer, node, package_folder, archive, service="bench", init_options=()):
     """Makes a node data directory serving `package_folder` as `service` (node stopped)."""
-    subprocess.run([apideployer, "node", "init", node], check=True, capture_output=True)
+    subprocess.run([apideployer, "node", "init", node, *init_options], check=True, capture_output=True)
     subprocess.run([apideployer, "package", "build", package_folder, "-o", archive], check=True, capture_output=True)
     tool = f"{node}/bin/apinode-admin"
     for step in (["service-create", service], ["service-import-generation", service, archive], ["service-switch-to-newest", service]):

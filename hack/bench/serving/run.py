@@ -53,10 +53,11 @@ def seconds(text):
     return float(value) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
 
 
-def wrk(url, body_file, duration):
-    """Runs wrk and returns req/s, p50 and p99 (seconds); refuses runs with errors."""
-    environment = dict(os.environ, BODY=body_file)
-    base = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", "--latency", "-s", os.path.join(HERE, "post.lua")]
+def wrk(url, body_file, duration, script=os.path.join(HERE, "post.lua")):
+    """Runs wrk and returns req/s, p50 and p99 (seconds); refuses runs with errors. `script`
+    makes the requests (default: POST the body in `body_file`)."""
+    environment = dict(os.environ, BODY=body_file or "")
+    base = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", "--latency", "-s", script]
     subprocess.run(base + ["-d2s", url], env=environment, check=True, capture_output=True)  # warm-up
     output = subprocess.run(base + [f"-d{duration}s", "--timeout", "30s", url], env=environment, check=True,
                             capture_output=True, text=True).stdout
