@@ -81,13 +81,11 @@ public final class FakeDriver: InfrastructureDriver, @unchecked Sendable {
         }
     }
 
-    public func query(
-        service: String, endpoint: String, body: JSONValue, target: String, on infrastructure: ResolvedInfrastructure
-    ) async throws -> QueryAnswer {
+    public func query(service: String, _ query: PublicQuery, target: String, on infrastructure: ResolvedInfrastructure) async throws -> QueryAnswer {
         try lock.withLock {
             if unreachable.contains(target) { throw DriverError("\(target) did not answer") }
             let state = services[target]?[service]
-            let version = body["dispatch"]?["forcedGeneration"]?.stringValue ?? state?.mapping?.versions.first
+            let version = query.forcedGeneration ?? state?.mapping?.versions.first
             guard let version, state?.generations.contains(version) == true else {
                 return QueryAnswer(status: 503, body: ["message": "no active generation"])
             }

@@ -122,6 +122,21 @@ import Testing
         #expect(await Self.ask(runtime, "features", "lookup-multi", ["items": []]).status == 400)
     }
 
+    @Test func aForcedGenerationReachesEveryVerbAndQueryBodiesHoldOnlyParameters() async throws {
+        let (runtime, directory) = try await Self.node()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try await runtime.importGeneration(service: "crm", archive: try Self.archive(manifest: Self.manifest.replacingOccurrences(of: "version: v1", with: "version: v2")))
+        var generator = SplitMix64(seed: 4)
+        let forced = await PublicAPI().handle(
+            runtime.table, service: "crm", endpoint: "customer-by-email", verb: "query", body: Array(#"{"email": "ada@example.com"}"#.utf8),
+            query: [:], forcedGeneration: "v2", using: &generator)
+        #expect(forced.status == 200 && forced.generation == "v2")
+        let dispatchInBody = await Self.ask(runtime, "customer-by-email", "query", ["email": "a", "dispatch": ["forcedGeneration": "v2"]])
+        #expect(dispatchInBody.status == 400 && dispatchInBody.body["details"]?["parameter"] == "dispatch", "a parameter, not a dispatch")
+        let lookup = await Self.ask(runtime, "features", "lookup", ["data": ["customer_id": 1, "month": "2026-11"], "dispatch": ["forcedGeneration": "v2"]])
+        #expect(lookup.generation == "v2")
+    }
+
     @Test func statementsThatCannotRunAreRefusedAtImport() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("datanode-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }

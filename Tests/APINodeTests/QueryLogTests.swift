@@ -76,6 +76,25 @@ import Testing
         #expect(failed["error"] == "no features" && failed["items"] == [["a": 1]] && failed["generation"] == nil && failed["timing"]?["totalMs"] == 0.007)
     }
 
+    @Test func functionSQLAndLookupQueriesHaveTheirMessageTypes() throws {
+        func line(_ verb: String, request: JSONValue, body: JSONValue) throws -> JSONValue {
+            try JSONValue.parse(QueryEvent(
+                requestID: "r", date: Self.day1, service: "crm", endpoint: "e", verb: verb,
+                answer: PublicAPI.Answer(status: 200, body: body, generation: "v1", request: request), elapsed: .microseconds(5)).line)
+        }
+        let function = try line("run", request: ["a": 1], body: ["response": ["sum": 3]])
+        #expect(function["msgType"] == "function-query" && function["args"] == ["a": 1] && function["response"] == ["sum": 3])
+        let select = try line("query", request: ["email": "a@b"], body: ["columns": ["id"], "rows": [["1"], ["2"]]])
+        #expect(select["msgType"] == "sql-query" && select["parameters"] == ["email": "a@b"] && select["rowCount"] == 2)
+        let update = try line("query", request: ["id": 1], body: ["updatedRows": 4])
+        #expect(update["updatedRows"] == 4 && update["rowCount"] == nil)
+        let lookups = try line(
+            "lookup-multi", request: ["items": [["data": ["id": 1]], ["data": ["id": 2]]]],
+            body: ["results": [["found": true, "data": ["id": 1]], ["found": false, "data": .null]]])
+        #expect(lookups["msgType"] == "dataset-lookup-query" && lookups["items"] == [["id": 1], ["id": 2]] && lookups["found"] == [true, false])
+        #expect(try line("lookup", request: ["data": ["id": 1]], body: ["results": [["found": true]]])["items"] == [["id": 1]])
+    }
+
     @Test func timestampsAndRequestIDsHaveTheirFormats() {
         #expect(QueryEvent.timestamp(Date(timeIntervalSince1970: 1_795_878_309.25)) == "2026-11-28T15:05:09.250Z")
         #expect(QueryEvent.timestamp(Date(timeIntervalSince1970: -0.5)) == "1969-12-31T23:59:59.500Z")

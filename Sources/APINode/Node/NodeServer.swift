@@ -100,12 +100,14 @@ struct NodeResponder: HTTPResponder {
             let tuning = table.services[segments[3]]?.tuning[segments[4]] ?? .defaults
             let pool = pools.pool(service: segments[3], endpoint: segments[4], tuning: tuning)
             let publicAPI = self.publicAPI
+            let forcedGeneration = request.headers[Self.forcedGenerationHeader]
             let answer: PublicAPI.Answer
             do {
                 answer = try await pool.run {
                     var generator = QueryRandom()
                     return await publicAPI.handle(
-                        table, service: segments[3], endpoint: segments[4], verb: segments[5], body: bytes, query: query, using: &generator)
+                        table, service: segments[3], endpoint: segments[4], verb: segments[5], body: bytes, query: query,
+                        forcedGeneration: forcedGeneration, using: &generator)
                 }
             } catch let rejection as PoolRejection {
                 let reason = rejection == .queueFull ? "the endpoint's queue is full" : "the query waited longer than \(tuning.timeoutMs) ms"
@@ -199,6 +201,10 @@ struct NodeResponder: HTTPResponder {
 
     /// The query's id: the caller's, or the node's own; it is the `requestId` of the query event.
     static let requestIDHeader = HTTPField.Name("X-Request-ID")!
+
+    /// A generation the query must reach, for every verb (`dispatch.forcedGeneration` in the body
+    /// does the same for prediction and lookup verbs).
+    static let forcedGenerationHeader = HTTPField.Name("X-Forced-Generation")!
 
     private func json(_ status: Int, _ body: JSONValue, requestID: String? = nil) -> Response {
         var headers = Self.answerHeaders

@@ -29,13 +29,14 @@ public struct PublicAPI: Sendable {
     public init() {}
 
     /// Handles one query against a snapshot of what the node serves.
+    /// `forcedGeneration` (the `X-Forced-Generation` header) overrides the body's `dispatch`.
     public func handle(
         _ table: ServingTable, service serviceID: String, endpoint endpointID: String, verb: String, body: [UInt8],
-        query: [String: String], using generator: inout some RandomNumberGenerator
+        query: [String: String], forcedGeneration: String? = nil, using generator: inout some RandomNumberGenerator
     ) async -> Answer {
         var request: JSONValue?
         do {
-            let routed = try route(table, serviceID, endpointID, verb, body, query, &generator, parsed: &request)
+            let routed = try route(table, serviceID, endpointID, verb, body, query, forcedGeneration, &generator, parsed: &request)
             return try await answer(routed, table, serviceID, endpointID, verb)
         } catch let error as QueryError {
             return Answer(status: error.status, body: error.body, generation: nil, request: request)
@@ -55,17 +56,19 @@ public struct PublicAPI: Sendable {
     /// Parses the request and picks the generation that serves it.
     private func route(
         _ table: ServingTable, _ serviceID: String, _ endpointID: String, _ verb: String, _ body: [UInt8],
-        _ query: [String: String], _ generator: inout some RandomNumberGenerator, parsed: inout JSONValue?
+        _ query: [String: String], _ forcedGeneration: String?, _ generator: inout some RandomNumberGenerator, parsed: inout JSONValue?
     ) throws -> Routed {
         guard let service = table.services[serviceID] else { throw QueryError.notFound("unknown service \"\(serviceID)\"") }
         guard service.enabled else { throw QueryError.unavailable("service \"\(serviceID)\" is disabled") }
         let request = try parse(verb: verb, body: body, query: query)
         parsed = request
+        // The body of `run` and `query` holds only the caller's arguments, never `dispatch`.
+        let dispatch = verb == "run" || verb == "query" ? nil : request["dispatch"]
         let generation: String
         do {
             generation = try service.dispatcher.choose(
-                forcedGeneration: request["dispatch"]?["forcedGeneration"]?.stringValue,
-                dispatchKey: request["dispatch"]?["dispatchKey"]?.stringValue, using: &generator)
+                forcedGeneration: forcedGeneration ?? dispatch?["forcedGeneration"]?.stringValue,
+                dispatchKey: dispatch?["dispatchKey"]?.stringValue, using: &generator)
         } catch let error as DispatchError {
             throw error == .noActiveGeneration ? QueryError.unavailable("\(error)") : QueryError.badRequest("\(error)")
         }

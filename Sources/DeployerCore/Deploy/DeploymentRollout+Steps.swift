@@ -155,11 +155,10 @@ extension DeploymentRollout {
         for target in context.targetNames {
             for query in queries {
                 for version in versions {
-                    var body = query.query
-                    if let version { body["dispatch"] = ["forcedGeneration": .string(version)] }
                     let label = "test query to \(query.endpoint) on \(target)" + (version.map { " (\($0))" } ?? "")
                     let answer = try await context.driver.query(
-                        service: spec.service, endpoint: query.endpoint, body: body, target: target, on: context.infrastructure)
+                        service: spec.service, PublicQuery(endpoint: query.endpoint, verb: query.verb ?? "predict", body: query.query, forcedGeneration: version),
+                        target: target, on: context.infrastructure)
                     guard answer.status < 500 else { throw DriverError("\(label): HTTP \(answer.status); retrying") }
                     guard (200..<300).contains(answer.status) else {
                         return "\(label): HTTP \(answer.status) \(answer.body["message"]?.stringValue ?? "")"
@@ -207,9 +206,11 @@ struct TargetFailure: Sendable {
 /// How a test query's answer is checked against `expect`.
 enum TestQueryMatch {
     /// `expect` matches when each of its members is found, recursively, in the answer's
-    /// `result` (the public API's envelope) or else in the answer itself.
+    /// `result` or `response` (the public API's envelopes of predictions and functions) or else
+    /// in the answer itself.
     static func matches(_ expect: JSONValue, _ answer: JSONValue) -> Bool {
         if let result = answer["result"], contains(result, expect) { return true }
+        if let response = answer["response"], contains(response, expect) { return true }
         return contains(answer, expect)
     }
 

@@ -113,9 +113,23 @@ public protocol InfrastructureDriver: Sendable {
     /// Makes one change on one target.
     func apply(_ change: TargetChange, service: String, target: String, on infrastructure: ResolvedInfrastructure) async throws
     /// Sends a query to a deployed endpoint on one target.
-    func query(
-        service: String, endpoint: String, body: JSONValue, target: String, on infrastructure: ResolvedInfrastructure
-    ) async throws -> QueryAnswer
+    func query(service: String, _ query: PublicQuery, target: String, on infrastructure: ResolvedInfrastructure) async throws -> QueryAnswer
+}
+
+/// A query to a deployed endpoint: its verb and body, and the generation it must reach (staged
+/// tests), if any.
+public struct PublicQuery: Sendable {
+    public var endpoint: String
+    public var verb: String
+    public var body: JSONValue
+    public var forcedGeneration: String?
+
+    public init(endpoint: String, verb: String = "predict", body: JSONValue, forcedGeneration: String? = nil) {
+        self.endpoint = endpoint
+        self.verb = verb
+        self.body = body
+        self.forcedGeneration = forcedGeneration
+    }
 }
 
 /// A driver failure with a message fit for conditions (no secrets).

@@ -43,11 +43,14 @@ struct NodeConnection: Sendable {
         return try await send(request, timeout: max(timeout, .minutes(5)))
     }
 
-    func publicQuery(service: String, endpoint: String, body: JSONValue) async throws -> Answer {
-        var request = HTTPClientRequest(url: baseURL + "/public/api/v1/\(service)/\(endpoint)/predict")
+    /// A public API query; a forced generation goes in the node's `X-Forced-Generation` header
+    /// (the body of `run` and `query` holds only the caller's arguments).
+    func publicQuery(service: String, _ query: PublicQuery) async throws -> Answer {
+        var request = HTTPClientRequest(url: baseURL + "/public/api/v1/\(service)/\(query.endpoint)/\(query.verb)")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(bytes: body.serialized()))
+        if let generation = query.forcedGeneration { request.headers.add(name: "X-Forced-Generation", value: generation) }
+        request.body = .bytes(ByteBuffer(bytes: query.body.serialized()))
         return try await send(request, timeout: timeout)
     }
 

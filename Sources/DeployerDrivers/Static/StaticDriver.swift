@@ -96,11 +96,9 @@ public struct StaticDriver: InfrastructureDriver {
         }
     }
 
-    public func query(
-        service: String, endpoint: String, body: JSONValue, target: String, on infrastructure: ResolvedInfrastructure
-    ) async throws -> QueryAnswer {
+    public func query(service: String, _ query: PublicQuery, target: String, on infrastructure: ResolvedInfrastructure) async throws -> QueryAnswer {
         guard let node = nodes(infrastructure).first(where: { $0.name == target }) else { throw DriverError("no node \(target)") }
-        let answer = try await node.publicQuery(service: service, endpoint: endpoint, body: body)
+        let answer = try await node.publicQuery(service: service, query)
         return QueryAnswer(status: answer.status, body: answer.body)
     }
 

@@ -93,11 +93,18 @@ public struct Hooks: Codable, Sendable, Hashable {
 /// A query sent to a deployed endpoint, with the answer it should give.
 public struct TestQuery: Codable, Sendable, Hashable {
     public var endpoint: String
+    /// The public API verb; default `predict` (`run` for function endpoints, `query` for SQL,
+    /// `lookup` for lookups).
+    public var verb: String?
     public var query: JSONValue
     public var expect: JSONValue?
 
+    /// The verbs a test query may use.
+    public static let verbs = ["predict", "predict-multi", "run", "query", "lookup", "lookup-multi"]
+
     static let schema: Schema = .object([
         .init("endpoint", .nonEmptyString, required: true),
+        .init("verb", .oneOf(verbs)),
         .init("query", .anyValue, required: true),
         .init("expect", .anyValue),
     ])
