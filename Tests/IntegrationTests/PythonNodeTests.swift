@@ -68,6 +68,8 @@ import Testing
                 "/usr/bin/env", ["curl", "-s", "-X", "POST", "\(url)/public/api/v1/calc/add/run", "-d", #"{"a": 40, "b": 2}"#], in: scratch.url)
             let body = try JSONValue.parse(Array(answer.output.utf8))
             #expect(body["response"]?["sum"] == 42, "\(answer.output)")
+            let metrics = try await run("/usr/bin/env", ["curl", "-s", "\(url)/metrics"], in: scratch.url).output
+            #expect(metrics.contains(#"apinode_python_workers{service="calc",endpoint="add",generation="v1"} 1"#), "\(metrics)")
             let workers = Self.processes(mentioning: data.path)
             #expect(workers.contains(Int32(body["response"]?["pid"]?.intValue ?? -1)))
             if stop == SIGTERM {

@@ -84,7 +84,7 @@ struct NodeResponder: HTTPResponder {
         if segments == ["metrics"] {
             var fields = HTTPFields()
             fields.append(HTTPField(name: .contentType, value: "text/plain; version=0.0.4"))
-            return Response(status: .ok, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition(queryLog: queryLog))))
+            return Response(status: .ok, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition(queryLog: queryLog, table: runtime.table))))
         }
         if segments.count == 6, segments[0...2] == ["public", "api", "v1"] {
             let body: ByteBuffer

@@ -48,7 +48,7 @@ public struct NodeMetrics: Sendable {
 
     /// The exposition text, with the query log's counts: events dropped by its queue, and per
     /// event server what was shipped, spooled, dropped and refused.
-    public func exposition(queryLog: QueryLog) -> String {
+    public func exposition(queryLog: QueryLog, table: ServingTable) -> String {
         var text = registry.emitToString()
         text += "# HELP apinode_query_log_dropped_total Query events dropped because the query log queue was full\n"
         text += "# TYPE apinode_query_log_dropped_total counter\napinode_query_log_dropped_total \(queryLog.dropped)\n"
@@ -63,6 +63,14 @@ public struct NodeMetrics: Sendable {
         for metric in series {
             text += "# HELP \(metric.name) \(metric.help)\n# TYPE \(metric.name) \(metric.type)\n"
             for (url, counts) in shipping { text += "\(metric.name){event_server=\"\(url)\"} \(metric.value(counts))\n" }
+        }
+        text += "# HELP apinode_python_workers Python worker processes running, by endpoint and generation\n# TYPE apinode_python_workers gauge\n"
+        for service in table.services.values.sorted(by: { $0.id < $1.id }) {
+            for (generation, package) in service.generations.sorted(by: { $0.key < $1.key }) {
+                for (endpoint, pool) in package.python.sorted(by: { $0.key < $1.key }) {
+                    text += "apinode_python_workers{service=\"\(service.id)\",endpoint=\"\(endpoint)\",generation=\"\(generation)\"} \(pool.workerCount)\n"
+                }
+            }
         }
         return text
     }

@@ -19,6 +19,8 @@ public final class PythonWorkerPool: @unchecked Sendable {
     private var idle: [(worker: PythonWorker, since: ContinuousClock.Instant)] = []
     private var busy: [ObjectIdentifier: PythonWorker] = [:]
     private var starting = 0
+    /// Of `starting`, the workers started for the idle list (floor, replacements).
+    private var startingIdle = 0
     /// Queries waiting for a worker being started for the idle list (the pool is at `ceil`).
     private var handOff: [CheckedContinuation<PythonWorker, any Error>] = []
     /// Stopped workers whose processes may not have ended yet.
@@ -81,6 +83,7 @@ public final class PythonWorkerPool: @unchecked Sendable {
             if !active { idle.removeAll() }
             let missing = active ? max(0, tuning.floor - (idle.count + busy.count + starting)) : 0
             starting += missing
+            startingIdle += missing
             return (stopped, missing)
         }
         retire(stopped)
@@ -136,8 +139,9 @@ public final class PythonWorkerPool: @unchecked Sendable {
                 busy[ObjectIdentifier(worker)] = worker
                 return .reuse(worker)
             }
-            // Workers being started for the idle list count against `ceil`: wait for one.
-            if busy.count + starting >= tuning.ceil, starting > 0 { return .awaitStarting }
+            // A worker being started for the idle list that no query waits for yet is taken
+            // rather than starting another (so they also count against `ceil`).
+            if startingIdle > handOff.count { return .awaitStarting }
             starting += 1
             return .start
         }
@@ -184,6 +188,7 @@ public final class PythonWorkerPool: @unchecked Sendable {
             guard active, !closed else { return 0 }
             let missing = max(0, tuning.floor - (idle.count + busy.count + starting))
             starting += missing
+            startingIdle += missing
             return missing
         }
         logger.warning("python worker replaced", metadata: ["file": "\(launch.file)"])
@@ -203,6 +208,7 @@ public final class PythonWorkerPool: @unchecked Sendable {
         }
         let (waiter, unused) = lock.withLock { () -> (CheckedContinuation<PythonWorker, any Error>?, PythonWorker?) in
             starting -= 1
+            startingIdle -= 1
             if !handOff.isEmpty {
                 let waiter = handOff.removeFirst()
                 if case .success(let worker) = started { busy[ObjectIdentifier(worker)] = worker }
