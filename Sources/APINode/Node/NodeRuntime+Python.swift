@@ -15,14 +15,15 @@ extension NodeRuntime {
                 throw NodeError.invalid("the package was refused: endpoint \(endpoint.id) (\(requirements)): \(error.message)")
             }
         }
-        for launch in try Self.launches(of: package, environments: python) {
+        let launches = try Self.launches(of: package, environments: python)
+        for endpoint in package.manifest.endpoints {
+            guard let launch = launches[endpoint.id] else { continue }
             do {
-                let worker = try await PythonWorker.start(launch.value, logger: python.logger)
+                let worker = try await PythonWorker.start(launch, logger: python.logger)
                 worker.stop()
                 await worker.waitUntilEnded()
             } catch let error as PythonLoadError {
-                let file = package.manifest.endpoints.first { $0.id == launch.key }?.python?.file ?? ""
-                throw NodeError.invalid("the package was refused: endpoint \(launch.key) (\(file)): \(error.message)")
+                throw NodeError.invalid("the package was refused: endpoint \(endpoint.id) (\(endpoint.python?.file ?? "")): \(error.message)")
             }
         }
     }

@@ -69,17 +69,26 @@ final class PythonWorker: @unchecked Sendable {
         (requestStream, requests) = AsyncStream.makeStream()
     }
 
+    /// How long loading an endpoint's code may take.
+    static let loadTimeout = Duration.seconds(120)
+
     /// Starts a worker and waits until its code is loaded; throws `PythonLoadError` with the
-    /// code's error when it cannot be.
+    /// code's error when it cannot be, or when loading takes longer than `loadTimeout`.
     static func start(_ launch: PythonLaunch, logger: Logger) async throws -> PythonWorker {
         let worker = PythonWorker()
         worker.process = Task { await worker.run(launch, logger: logger) }
+        let watchdog = Task {
+            try await Task.sleep(for: loadTimeout)
+            worker.kill(forTimeout: true)
+        }
+        defer { watchdog.cancel() }
         let ready: JSONValue
         do {
             ready = try JSONValue.parse(try await worker.nextFrame())
         } catch {
             worker.stop()
-            throw PythonLoadError(message: "the worker did not start: \(error)")
+            let reason = worker.lock.withLock { worker.killedForTimeout } ? "the code did not load within \(loadTimeout)" : "\(error)"
+            throw PythonLoadError(message: "the worker did not start: \(reason)")
         }
         guard ready["ready"] == .bool(true) else {
             worker.stop()
