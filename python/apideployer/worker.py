@@ -2,7 +2,7 @@
 
 Protocol (private between the node and this file): frames of a 4-byte big-endian length and a
 UTF-8 JSON object, requests on standard input, answers on the original standard output. After
-loading, the worker sends {"ready": true, "proba": bool} or an error; then one answer per
+loading, the worker sends {"ready": true} or an error; then one answer per
 request, in order: {"ok": true, "value": ...} or {"ok": false, "type", "message", "traceback"}.
 Standard output is moved to standard error before user code runs, so `print` cannot corrupt the
 frames. The worker exits at the end of its input and when the node dies.
@@ -126,7 +126,6 @@ class Function:
         self.function = member(load_module(spec["file"]), spec["function"], "function")
         if not callable(self.function):
             raise TypeError(f"{spec['function']!r} is not callable")
-        self.proba = False
 
     def answer(self, request):
         return self.function(**request["args"])
@@ -187,7 +186,7 @@ def main():
     except BaseException as error:  # a load failure is the import's answer, whatever it is
         write_frame(frames_out, failure(error))
         return
-    write_frame(frames_out, {"ready": True, "proba": endpoint.proba})
+    write_frame(frames_out, {"ready": True})
     while True:
         request = read_frame(frames_in)
         if request is None:

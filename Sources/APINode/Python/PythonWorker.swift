@@ -62,8 +62,6 @@ final class PythonWorker: @unchecked Sendable {
     private let requests: AsyncStream<[UInt8]>.Continuation
     private let requestStream: AsyncStream<[UInt8]>
     private var process: Task<Void, Never>?
-    /// Whether the loaded class has `predict_proba`.
-    private(set) var hasProbabilities = false
 
     private init() {
         (requestStream, requests) = AsyncStream.makeStream()
@@ -95,7 +93,6 @@ final class PythonWorker: @unchecked Sendable {
             let type = ready["type"]?.stringValue ?? "Error"
             throw PythonLoadError(message: "\(type): \(ready["message"]?.stringValue ?? "")\n\(ready["traceback"]?.stringValue ?? "")")
         }
-        worker.hasProbabilities = ready["proba"] == .bool(true)
         return worker
     }
 

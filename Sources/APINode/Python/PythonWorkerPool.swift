@@ -38,13 +38,13 @@ public final class PythonWorkerPool: @unchecked Sendable {
     }
 
     /// Calls the endpoint's code with `request` on a free worker (started if none is idle).
-    func call(_ request: JSONValue) async throws -> (value: JSONValue, hasProbabilities: Bool) {
+    func call(_ request: JSONValue) async throws -> JSONValue {
         let worker = try await checkOut()
         let timeout = lock.withLock { Duration.milliseconds(tuning.timeoutMs) }
         do {
             let value = try await worker.call(request, timeout: timeout)
             checkIn(worker)
-            return (value, worker.hasProbabilities)
+            return value
         } catch PythonCallError.exception(let type, let message) {
             checkIn(worker)
             throw PythonCallError.exception(type: type, message: message)

@@ -11,7 +11,7 @@ enum PythonQueries {
         switch (pool.launch.kind, verb) {
         case (.function, "run"):
             guard request.objectValue != nil else { throw QueryError.badRequest("the body must be a JSON object of keyword arguments") }
-            let value = try await call(pool, ["args": request]).value
+            let value = try await call(pool, ["args": request])
             let body: JSONValue = ["response": value, "timing": ["execution": .double(PublicAPI.milliseconds(.now - started))], "apiContext": apiContext]
             return PublicAPI.Answer(status: 200, body: body, generation: generation, request: request)
         case (.prediction, "predict"), (.prediction, "predict-multi"), (.prediction, "predict-simple"):
@@ -19,7 +19,7 @@ enum PythonQueries {
             for (index, record) in records.enumerated() where record.objectValue == nil {
                 throw QueryError.badRequest("\"\(verb == "predict-multi" ? "items[\(index)].features" : "features")\" must be an object of feature values")
             }
-            let (value, _) = try await call(pool, ["records": .array(records)])
+            let value = try await call(pool, ["records": .array(records)])
             guard let predictions = value.arrayValue, predictions.count == records.count else {
                 throw QueryError(status: 500, errorType: "InvalidPrediction", message: "the prediction class gave no result per record")
             }
@@ -43,7 +43,7 @@ enum PythonQueries {
         return result
     }
 
-    private static func call(_ pool: PythonWorkerPool, _ request: JSONValue) async throws -> (value: JSONValue, hasProbabilities: Bool) {
+    private static func call(_ pool: PythonWorkerPool, _ request: JSONValue) async throws -> JSONValue {
         do {
             return try await pool.call(request)
         } catch PythonCallError.exception(let type, let message) {
