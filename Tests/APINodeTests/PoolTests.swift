@@ -55,7 +55,7 @@ import Testing
         }
         for await _ in started { break }
         let waiter = Task { try await pool.run { 1 } }
-        while pool.load.waiting == 0 { await Task.yield() }
+        await pool.waitForLoad { $0.waiting == 1 }
         await #expect(throws: PoolRejection.queueFull) { try await pool.run { 2 } }
         await clock.advance(by: .milliseconds(100))
         await #expect(throws: PoolRejection.waitExpired) { try await waiter.value }

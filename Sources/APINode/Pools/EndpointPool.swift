@@ -41,6 +41,8 @@ public final class EndpointPool<C: Clock>: @unchecked Sendable where C.Duration 
     private var admittedEarly: Set<UInt64> = []
     private var nextTicket: UInt64 = 0
     private var timerRunning = false
+    /// Tests waiting for a load (checked only when there are any).
+    private var loadWatchers: [(condition: @Sendable (Load) -> Bool, continuation: CheckedContinuation<Void, Never>)] = []
     private let timeout: Duration
     private let clock: C
 
@@ -52,10 +54,12 @@ public final class EndpointPool<C: Clock>: @unchecked Sendable where C.Duration 
 
     /// Runs `body` once admitted; throws `PoolRejection` when the queue is full or the wait expires.
     public func run<T>(_ body: () async throws -> T) async throws -> T {
-        let (ticket, admission) = lock.withLock {
+        let (ticket, admission, met) = lock.withLock {
             nextTicket += 1
-            return (nextTicket, machine.acquire(nextTicket))
+            let admission = machine.acquire(nextTicket)
+            return (nextTicket, admission, metLoadWatchers())
         }
+        for watcher in met { watcher.resume() }
         switch admission {
         case .run: break
         case .reject: throw PoolRejection.queueFull
@@ -65,8 +69,32 @@ public final class EndpointPool<C: Clock>: @unchecked Sendable where C.Duration 
         return try await body()
     }
 
+    /// Queries running and waiting.
+    public typealias Load = (running: Int, waiting: Int)
+
     /// Queries running and waiting (for metrics and tests).
-    public var load: (running: Int, waiting: Int) { lock.withLock { (machine.running, machine.waiting.count) } }
+    public var load: Load { lock.withLock { (machine.running, machine.waiting.count) } }
+
+    /// Waits until the load satisfies `condition` (for tests: no polling).
+    public func waitForLoad(_ condition: @escaping @Sendable (Load) -> Bool) async {
+        await withCheckedContinuation { continuation in
+            let satisfied = lock.withLock {
+                if condition((machine.running, machine.waiting.count)) { return true }
+                loadWatchers.append((condition, continuation))
+                return false
+            }
+            if satisfied { continuation.resume() }
+        }
+    }
+
+    /// Removes and returns the watchers whose condition the load now meets (under the lock).
+    private func metLoadWatchers() -> [CheckedContinuation<Void, Never>] {
+        guard !loadWatchers.isEmpty else { return [] }
+        let load: Load = (machine.running, machine.waiting.count)
+        let met = loadWatchers.filter { $0.condition(load) }
+        loadWatchers.removeAll { $0.condition(load) }
+        return met.map(\.continuation)
+    }
 
     private func waitForTurn(_ ticket: UInt64) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
@@ -82,14 +110,15 @@ public final class EndpointPool<C: Clock>: @unchecked Sendable where C.Duration 
     }
 
     private func leave() {
-        let next: CheckedContinuation<Void, any Error>? = lock.withLock {
-            guard let ticket = machine.release() else { return nil }
+        let (next, met) = lock.withLock { () -> (CheckedContinuation<Void, any Error>?, [CheckedContinuation<Void, Never>]) in
+            guard let ticket = machine.release() else { return (nil, metLoadWatchers()) }
             guard let waiter = waiters.removeValue(forKey: ticket) else {
                 admittedEarly.insert(ticket)
-                return nil
+                return (nil, metLoadWatchers())
             }
-            return waiter.continuation
+            return (waiter.continuation, metLoadWatchers())
         }
+        for watcher in met { watcher.resume() }
         next?.resume()
     }
 
@@ -107,14 +136,15 @@ public final class EndpointPool<C: Clock>: @unchecked Sendable where C.Duration 
             }
             guard let earliest else { return }
             try? await clock.sleep(until: earliest, tolerance: nil)
-            let expired = lock.withLock { () -> [CheckedContinuation<Void, any Error>] in
+            let (expired, met) = lock.withLock { () -> ([CheckedContinuation<Void, any Error>], [CheckedContinuation<Void, Never>]) in
                 let now = clock.now
                 let due = waiters.filter { $0.value.deadline <= now }.map(\.key)
-                return due.compactMap { ticket in
-                    guard machine.abandon(ticket) else { return nil }
-                    return waiters.removeValue(forKey: ticket)?.continuation
+                let expired = due.compactMap { ticket in
+                    machine.abandon(ticket) ? waiters.removeValue(forKey: ticket)?.continuation : nil
                 }
+                return (expired, metLoadWatchers())
             }
+            for watcher in met { watcher.resume() }
             for continuation in expired { continuation.resume(throwing: PoolRejection.waitExpired) }
         }
     }

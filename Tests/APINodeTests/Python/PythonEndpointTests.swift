@@ -81,7 +81,7 @@ import Testing
             }
         }
         await pool.waitForWorkers { $0 == 3 }
-        while admission.load != (3, 2) { await Task.yield() }
+        await admission.waitForLoad { $0 == (3, 2) }
         await #expect(throws: PoolRejection.queueFull) { try await admission.run { 0 } }
         #expect(pool.workerCount == 3, "never more workers than ceil")
         FileManager.default.createFile(atPath: gate, contents: nil)
