@@ -154,5 +154,11 @@ import Testing
             #expect(error?.description.contains(message) == true, "\(String(describing: error))")
         }
         #expect(try await runtime.service("crm").generations.isEmpty)
+
+        // Off a node (package build, the deployer's store) the connection cannot be checked and is not.
+        let unpacked = directory.appendingPathComponent("unpacked")
+        let onConnection = Self.manifest.replacingOccurrences(of: "database: data/customers.sqlite\n      query: \"SELECT", with: "connection: crm\n      query: \"SELECT")
+        try PackageArchive.extract(try Self.archive(manifest: onConnection), to: unpacked)
+        #expect(try PackageValidator.validate(folder: unpacked).manifest.endpoints.count == 3)
     }
 }

@@ -29,7 +29,7 @@ enum PostgresStatement {
         let columns = result.rows.first.map { row in row.map(\.columnName) } ?? []
         let rows = try result.rows.map { row in try row.map(value) }
         let writes = ["INSERT", "UPDATE", "DELETE", "MERGE"].contains(result.metadata.command)
-        return SQLResult(columns: writes && columns.isEmpty ? [] : columns, rows: rows, changedRows: writes ? result.metadata.rows : nil)
+        return SQLResult(columns: columns, rows: rows, changedRows: writes ? result.metadata.rows : nil)
     }
 
     /// A cell as its closest value; types without a match are read as their text.

@@ -10,7 +10,8 @@ final class SQLQueryEndpoint: Sendable {
     private enum Backend {
         case sqlite(IdleConnections<SQLiteFile>)
         /// The client, the statement with `$n` placeholders, and the parameter of each `$n`.
-        case postgres(PostgresConnections, connection: String, statement: String, order: [String])
+        /// No registry: the package was validated off a node (`package build`, the deployer).
+        case postgres(PostgresConnections?, connection: String, statement: String, order: [String])
     }
 
     let sql: ServicePackageManifest.SQL
@@ -23,12 +24,13 @@ final class SQLQueryEndpoint: Sendable {
             backend = .sqlite(IdleConnections { try SQLiteFile(path: path, readOnly: false) })
         } else {
             let (statement, order) = SQLPlaceholders.positional(sql.query)
-            backend = .postgres(postgres ?? PostgresConnections(settings: [:], logger: .init(label: "apinode.postgres")), connection: sql.connection ?? "", statement: statement, order: order)
+            backend = .postgres(postgres, connection: sql.connection ?? "", statement: statement, order: order)
         }
     }
 
     /// Checks at import what can be checked without a server: a SQLite statement compiles
-    /// against its file; a connection is configured; the parameters are exactly the declared ones.
+    /// against its file; a connection is configured (on a node: `postgres` is given); the
+    /// parameters are exactly the declared ones.
     static func validate(_ sql: ServicePackageManifest.SQL, folder: URL, postgres: PostgresConnections?) throws {
         let used: Set<String>
         if let database = sql.database {
@@ -40,7 +42,7 @@ final class SQLQueryEndpoint: Sendable {
             }
         } else {
             let name = sql.connection ?? ""
-            guard postgres?.has(name) == true else { throw SQLEndpointError(message: "connection \"\(name)\" is not configured on this node") }
+            if let postgres, !postgres.has(name) { throw SQLEndpointError(message: "connection \"\(name)\" is not configured on this node") }
             used = Set(SQLPlaceholders.positional(sql.query).names)
         }
         try SQLParameters.checkDeclared(sql.parameters ?? [], used: used)
@@ -49,7 +51,7 @@ final class SQLQueryEndpoint: Sendable {
     /// Asks the PostgreSQL server to plan the statement (nothing runs), so that an import whose
     /// statement the server refuses is refused too.
     func checkOnServer() async throws {
-        guard case .postgres(let connections, let name, let statement, let order) = backend else { return }
+        guard case .postgres(let connections?, let name, let statement, let order) = backend else { return }
         var binds = PostgresBindings()
         for _ in order { binds.appendNull() }
         do {
@@ -77,6 +79,7 @@ final class SQLQueryEndpoint: Sendable {
                     try connections.with { try $0.run(query, parameters: bound) }
                 }
             case .postgres(let connections, let name, let statement, let order):
+                guard let connections else { throw SQLEndpointError(message: "connection \"\(name)\" is not configured on this node") }
                 result = try await PostgresStatement.run(statement, binds: order.map { parameters[$0] ?? .null }, on: connections.client(name), logger: connections.logger)
             }
         } catch let error as SQLEndpointError {

@@ -37,7 +37,7 @@ public struct QueryEvent: Sendable {
 
     private func write(into output: inout [UInt8]) {
         let request = answer.request ?? [:]
-        output += Array(#"{"msgType":""#.utf8) + Array(Self.messageType(verb).utf8) + Array(#"","requestId":"#.utf8)
+        output += Self.openings[Self.messageType(verb)] ?? []
         JSONValue.string(requestID).write(into: &output, sortingKeys: false)
         field("timestamp", .string(timestamp), into: &output)
         field("service", .string(service), into: &output)
@@ -78,6 +78,11 @@ public struct QueryEvent: Sendable {
         output += [UInt8(ascii: "\""), UInt8(ascii: ":")]
         value.write(into: &output, sortingKeys: false)
     }
+
+    /// `{"msgType":"…","requestId":` of each message type, made once.
+    private static let openings = Dictionary(uniqueKeysWithValues: ["prediction-query", "function-query", "sql-query", "dataset-lookup-query"].map {
+        ($0, Array(#"{"msgType":"\#($0)","requestId":"#.utf8))
+    })
 
     /// The reference's `msgType` of a query verb.
     static func messageType(_ verb: String) -> String {

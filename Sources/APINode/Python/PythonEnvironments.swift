@@ -62,8 +62,8 @@ public actor PythonEnvironments {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         for name in names {
             let environment = folder.appendingPathComponent(name)
-            guard !interpreters.contains(environment.appendingPathComponent("bin/python").path), building[environment.appendingPathComponent("bin/python").path] == nil
-            else { continue }
+            let interpreter = environment.appendingPathComponent("bin/python").path
+            guard !interpreters.contains(interpreter), building[interpreter] == nil else { continue }
             try? FileManager.default.removeItem(at: environment)
             logger.info("code environment removed", metadata: ["environment": "\(name)"])
         }
