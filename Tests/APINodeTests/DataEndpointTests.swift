@@ -29,7 +29,8 @@ import Testing
         """
 
     static let makeData = """
-        import sqlite3, sys
+        import os, sqlite3, sys
+        os.makedirs(sys.argv[1] + "/data")
         db = sqlite3.connect(sys.argv[1] + "/data/customers.sqlite")
         db.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, email TEXT, name TEXT, plan TEXT, score REAL)")
         db.executemany("INSERT INTO customers VALUES (?, ?, ?, ?, ?)",
@@ -42,15 +43,7 @@ import Testing
         """
 
     static func archive(manifest: String = Self.manifest) throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("datapkg-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder.appendingPathComponent("data"), withIntermediateDirectories: true)
-        try manifest.write(to: folder.appendingPathComponent("service.yaml"), atomically: true, encoding: .utf8)
-        let script = folder.deletingLastPathComponent().appendingPathComponent("make-\(UUID().uuidString).py")
-        try makeData.write(to: script, atomically: true, encoding: .utf8)
-        try PackageTests.python([script.path, folder.path])
-        let url = folder.deletingLastPathComponent().appendingPathComponent("\(UUID().uuidString).zip")
-        try PackageArchive.build(folder: folder, to: url)
-        return url
+        try TestPackages.archive(files: ["service.yaml": manifest], script: makeData)
     }
 
     static func node() async throws -> (NodeRuntime, URL) {

@@ -64,15 +64,6 @@ import Testing
         return output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    static func archive(_ manifest: String) throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pgpkg-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try manifest.write(to: folder.appendingPathComponent("service.yaml"), atomically: true, encoding: .utf8)
-        let url = folder.deletingLastPathComponent().appendingPathComponent("\(UUID().uuidString).zip")
-        try PackageArchive.build(folder: folder, to: url)
-        return url
-    }
-
     static func node(_ configuration: NodeConfiguration) throws -> (NodeRuntime, URL) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pgnode-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -93,7 +84,7 @@ import Testing
             Self.drop(configuration, port: port)
         }
         try await runtime.createService("crm")
-        try await runtime.importGeneration(service: "crm", archive: try Self.archive(Self.manifest))
+        try await runtime.importGeneration(service: "crm", archive: try TestPackages.archive(files: ["service.yaml": Self.manifest]))
         try await runtime.switchTo(service: "crm", generation: "v1")
 
         let ada = await ask(runtime, "customer-by-email", ["email": "ada@example.com"])
@@ -123,7 +114,7 @@ import Testing
             let (runtime, directory) = try Self.node(settings)
             defer { try? FileManager.default.removeItem(at: directory) }
             try await runtime.createService("crm")
-            let archive = try Self.archive(Self.manifest.replacingOccurrences(of: "FROM customers WHERE email", with: "FROM clients WHERE email"))
+            let archive = try TestPackages.archive(files: ["service.yaml": Self.manifest.replacingOccurrences(of: "FROM customers WHERE email", with: "FROM clients WHERE email")])
             let error = await #expect(throws: NodeError.self) { try await runtime.importGeneration(service: "crm", archive: archive) }
             #expect(error?.description.contains("endpoint customer-by-email (connection crm)") == true)
             #expect(error?.description.contains(message) == true, "\(String(describing: error))")

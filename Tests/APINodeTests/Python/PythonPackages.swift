@@ -49,11 +49,12 @@ enum PythonPackages {
 
     /// Trains and pickles the model, and writes scikit-learn's own answers for `probe` rows.
     static let training = """
-        import json, pickle, sys
+        import json, os, pickle, sys
         from sklearn.linear_model import LogisticRegression
         X = [[1, 90], [2, 80], [3, 85], [30, 20], [40, 25], [50, 30], [5, 70], [45, 10]]
         y = [1, 1, 1, 0, 0, 0, 1, 0]
         model = LogisticRegression().fit(X, y)
+        os.makedirs(sys.argv[1] + "/models", exist_ok=True)
         with open(sys.argv[1] + "/models/churn.pkl", "wb") as f:
             pickle.dump(model, f)
         probe = [[4, 75], [35, 22]]
@@ -82,22 +83,8 @@ enum PythonPackages {
 
     /// A package archive; `files` are extra files by path.
     static func archive(version: String, manifest: String? = nil, files: [String: String] = [:]) throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pypkg-\(UUID().uuidString)")
-        for (path, text) in ["service.yaml": manifest ?? Self.manifest(version: version), "code/functions.py": functions, "code/model.py": model]
-            .merging(files, uniquingKeysWith: { _, new in new })
-        {
-            let file = folder.appendingPathComponent(path)
-            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try text.write(to: file, atomically: true, encoding: .utf8)
-        }
-        try FileManager.default.createDirectory(at: folder.appendingPathComponent("models"), withIntermediateDirectories: true)
-        let script = folder.appendingPathComponent(".train.py")
-        try training.write(to: script, atomically: true, encoding: .utf8)
-        try PackageTests.python([script.path, folder.path])
-        try FileManager.default.removeItem(at: script)
-        let url = folder.deletingLastPathComponent().appendingPathComponent("\(UUID().uuidString).zip")
-        try PackageArchive.build(folder: folder, to: url)
-        return url
+        let texts = ["service.yaml": manifest ?? Self.manifest(version: version), "code/functions.py": functions, "code/model.py": model]
+        return try TestPackages.archive(files: texts.merging(files, uniquingKeysWith: { _, new in new }), script: training)
     }
 
     /// A node runtime in a new data directory whose Python endpoints run with the test Python.
