@@ -26,7 +26,7 @@ public final class PythonWorkerPool: @unchecked Sendable {
     /// Stopped workers whose processes may not have ended yet.
     private var retired: [PythonWorker] = []
     private var shrinking = false
-    private var watchers: [(condition: @Sendable (Int) -> Bool, continuation: CheckedContinuation<Void, Never>)] = []
+    private var watchers: [(condition: @Sendable (WorkerCounts) -> Bool, continuation: CheckedContinuation<Void, Never>)] = []
     private let idleGrace: Duration
     private let logger: Logger
 
@@ -60,11 +60,19 @@ public final class PythonWorkerPool: @unchecked Sendable {
     /// Process ids of the running workers.
     public var processIDs: [Int32] { lock.withLock { (idle.map(\.worker) + busy.values).compactMap(\.pid) } }
 
-    /// Waits until the number of started workers (idle or busy) satisfies `condition`.
-    public func waitForWorkers(_ condition: @escaping @Sendable (Int) -> Bool) async {
+    /// Started workers (idle or busy) and those of them busy with a call.
+    public struct WorkerCounts: Sendable {
+        public let started: Int
+        public let busy: Int
+    }
+
+    private var counts: WorkerCounts { WorkerCounts(started: idle.count + busy.count, busy: busy.count) }
+
+    /// Waits until the pool's worker counts satisfy `condition`.
+    public func waitForWorkers(_ condition: @escaping @Sendable (WorkerCounts) -> Bool) async {
         await withCheckedContinuation { continuation in
             let satisfied = lock.withLock {
-                if condition(idle.count + busy.count) { return true }
+                if condition(counts) { return true }
                 watchers.append((condition, continuation))
                 return false
             }
@@ -147,6 +155,7 @@ public final class PythonWorkerPool: @unchecked Sendable {
         }
         switch plan {
         case .reuse(let worker):
+            notifyWatchers()
             return worker
         case .awaitStarting:
             return try await withCheckedThrowingContinuation { continuation in lock.withLock { handOff.append(continuation) } }
@@ -261,7 +270,7 @@ public final class PythonWorkerPool: @unchecked Sendable {
 
     private func notifyWatchers() {
         let ready = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
-            let count = idle.count + busy.count
+            let count = counts
             let (met, waiting) = (watchers.filter { $0.condition(count) }, watchers.filter { !$0.condition(count) })
             watchers = waiting
             return met.map(\.continuation)

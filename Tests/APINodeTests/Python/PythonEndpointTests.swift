@@ -70,7 +70,7 @@ import Testing
         try await runtime.switchTo(service: "py", generation: "v1")
         await runtime.startWorkers()
         let pool = Self.pool(runtime)
-        await pool.waitForWorkers { $0 == 1 }
+        await pool.waitForWorkers { $0.started == 1 }
 
         // Admission is the endpoint's pool, as in the server.
         let admission = EndpointPool(tuning: tuning, clock: ContinuousClock())
@@ -80,7 +80,7 @@ import Testing
                 try await admission.run { await Self.ask(runtime, "work", "run", ["mode": "gate", "gate": .string(gate)]) }
             }
         }
-        await pool.waitForWorkers { $0 == 3 }
+        await pool.waitForWorkers { $0.started == 3 }
         await admission.waitForLoad { $0 == (3, 2) }
         await #expect(throws: PoolRejection.queueFull) { try await admission.run { 0 } }
         #expect(pool.workerCount == 3, "never more workers than ceil")
@@ -92,7 +92,7 @@ import Testing
             pids.insert(answer.body["response"]?["pid"] ?? .null)
         }
         #expect(pids.count == 3, "five queries on three workers")
-        await pool.waitForWorkers { $0 == 1 }
+        await pool.waitForWorkers { $0.started == 1 }
         await pool.waitUntilAllEnded()
         await runtime.stopWorkers()
         #expect(pool.workerCount == 0)
@@ -136,18 +136,18 @@ import Testing
         try await runtime.switchTo(service: "py", generation: "v1")
         await runtime.startWorkers()
         let old = Self.pool(runtime, "v1")
-        await old.waitForWorkers { $0 == 1 }
+        await old.waitForWorkers { $0.started == 1 }
 
         // A query runs on v1 while the mapping moves to v2: it finishes there, then v1 drains.
         let gate = directory.appendingPathComponent("gate").path
         let running = Task { await Self.ask(runtime, "work", "run", ["mode": "gate", "gate": .string(gate)]) }
-        await old.waitForWorkers { $0 == 1 }
+        await old.waitForWorkers { $0.busy == 1 }
         try await runtime.switchTo(service: "py", generation: "v2")
-        await Self.pool(runtime, "v2").waitForWorkers { $0 == 1 }
+        await Self.pool(runtime, "v2").waitForWorkers { $0.started == 1 }
         FileManager.default.createFile(atPath: gate, contents: nil)
         #expect(await running.value.generation == "v1")
         #expect(await running.value.status == 200)
-        await old.waitForWorkers { $0 == 0 }
+        await old.waitForWorkers { $0.started == 0 }
         await old.waitUntilAllEnded()
 
         let pids = Self.pool(runtime, "v2").processIDs + Self.pool(runtime, "v2", "churn").processIDs
