@@ -34,6 +34,10 @@ struct DeployerRuntime {
         /// Where audit events go: an event server, or (nil) files under DATA/audit.
         var auditEventServer: EventTarget?
         var auditRoutingKey = "deployer"
+        /// Bearer JWTs from a company identity provider, accepted beside our own tokens.
+        var identityProvider: ExternalIdentityProvider?
+        /// Members of these groups are global admins.
+        var adminGroups = Caller.defaultAdminGroups
     }
 
     /// Opens the data directory and builds every service; `onListening` gets the API URL.
@@ -43,11 +47,12 @@ struct DeployerRuntime {
         let directory = DataDirectory(settings.dataDirectory)
         let tls = try directory.prepare(certificatePath: settings.tls.certificate, keyPath: settings.tls.key)
         let directoryLock = try DataDirectoryLock(directory: directory.url)
-        let tokens = try directory.loadTokens()
+        let identities = try directory.openIdentities()
         let journal = try await SQLiteJournal(path: directory.storePath, eventRetention: settings.watchHistory)
         let store = try await ObjectStore(journal: journal, historyLimit: settings.watchHistory)
         try await seedDefaultStages(store)
-        let authenticator = TokenAuthenticator(entries: tokens.entries)
+        let authenticator = RequestAuthenticator(
+            identities: identities.store, provider: settings.identityProvider, adminGroups: settings.adminGroups)
         let packageStore = try DirectoryPackageStore(directory: directory.url.appendingPathComponent("packages"))
         let packageAPI = PackageAPI(
             store: packageStore, authenticator: authenticator, uploads: packageStore.directory, validate: validateArchive)
@@ -64,7 +69,7 @@ struct DeployerRuntime {
             api: api, packages: packageAPI, settings: APIServerSettings(host: settings.host, port: settings.port, tls: tls), logger: logger
         ) { url in
             do {
-                try directory.writeKubeconfig(server: url, certificatePEM: usesOwnCertificate ? tls.certificate : nil, newToken: tokens.newAdminToken)
+                try directory.writeKubeconfig(server: url, certificatePEM: usesOwnCertificate ? tls.certificate : nil, newToken: identities.newAdminToken)
             } catch {
                 logger.error("cannot write the kubeconfig: \(error)")
             }

@@ -8,9 +8,9 @@ import ServiceLifecycle
 /// `apideployer serve`: the embedded API server over SQLite, with the controller.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "serve", abstract: "Run the API server and the controller on an embedded SQLite store (HTTPS, bearer tokens).")
+        commandName: "serve", abstract: "Run the API server and the controller on an embedded SQLite store (HTTPS, bearer tokens or OIDC JWTs).")
 
-    @Option(help: "Data directory: store, packages, TLS material, tokens, kubeconfig.")
+    @Option(help: "Data directory: store, packages, TLS material, identities, kubeconfig.")
     var dataDir = "./data"
 
     @Option(help: "Address to listen on.")
@@ -40,6 +40,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Routing key of the audit events.")
     var auditRoutingKey = "deployer"
 
+    @OptionGroup var identity: IdentityOptions
+
     func validate() throws {
         if let url = auditEventServer, URL(string: url)?.host == nil || !["http", "https"].contains(URL(string: url)?.scheme ?? "") {
             throw ValidationError("--audit-event-server \(url): an http(s) URL is expected")
@@ -63,6 +65,8 @@ struct ServeCommand: AsyncParsableCommand {
             EventTarget(url: $0, authKey: ProcessInfo.processInfo.environment["APIDEPLOYER_AUDIT_EVENT_KEY"])
         }
         settings.auditRoutingKey = auditRoutingKey
+        settings.identityProvider = identity.provider
+        settings.adminGroups = identity.adminGroupSet
         let runtime = try await DeployerRuntime.make(settings, logger: logger) { url, directory in
             printFlushed("apideployer: serving on \(url) (kubeconfig: \(directory.kubeconfigPath))")
         }

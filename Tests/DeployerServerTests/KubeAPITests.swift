@@ -161,7 +161,7 @@ import Testing
         let protobuf = await harness.send("POST", base, body: SampleObjects.deployment("p"), contentType: "application/vnd.kubernetes.protobuf")
         #expect(protobuf.status == 415)
         let garbage = await harness.api.handle(
-            APIRequest(method: "POST", path: base, headers: ["Authorization": "Bearer \(APITestHarness.token)"], body: Array("{nope".utf8)))
+            APIRequest(method: "POST", path: base, headers: ["Authorization": "Bearer \(harness.adminToken)"], body: Array("{nope".utf8)))
         #expect(garbage.status == 400)
     }
 

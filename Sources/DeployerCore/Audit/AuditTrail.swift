@@ -1,8 +1,8 @@
 import DeployerModel
 import Foundation
 
-/// Where the deployer's audit events go (topic `deployer-audit`): every write through its API
-/// and every rollout transition. `record` never waits.
+/// Where the deployer's audit events go (topic `deployer-audit`): every write through its API,
+/// every denied request and every rollout transition. `record` never waits.
 public protocol AuditTrail: Sendable {
     func record(_ event: JSONValue)
 }
@@ -11,14 +11,15 @@ public protocol AuditTrail: Sendable {
 public enum AuditEvent {
     public static let topic = "deployer-audit"
 
-    /// A write through the API: who, what, and whether it was allowed.
-    public static func apiWrite(
-        user: String?, groups: [String], verb: String, kind: String?, namespace: String?, name: String?, generation: Int64?, allowed: Bool,
-        status: Int, message: String?, dryRun: Bool, at date: Date
+    /// A request through the API (`api-write`, or `api-read` for a denied read): who, what,
+    /// and whether it was allowed.
+    public static func apiRequest(
+        isWrite: Bool, user: String?, groups: [String], verb: String, kind: String?, namespace: String?, name: String?, generation: Int64?,
+        allowed: Bool, status: Int, message: String?, dryRun: Bool, at date: Date
     ) -> JSONValue {
         var event: JSONValue = [
-            "msgType": "api-write", "timestamp": .string(MillisecondTimestamp.format(date, zone: "Z")), "user": user.map(JSONValue.string) ?? .null,
-            "groups": .array(groups.map(JSONValue.string)), "verb": .string(verb), "decision": allowed ? "allowed" : "denied",
+            "msgType": isWrite ? "api-write" : "api-read", "timestamp": .string(MillisecondTimestamp.format(date, zone: "Z")),
+            "user": user.map(JSONValue.string) ?? .null, "groups": .array(groups.map(JSONValue.string)), "verb": .string(verb), "decision": allowed ? "allowed" : "denied",
             "status": .int(Int64(status)),
         ]
         if let kind { event["kind"] = .string(kind) }

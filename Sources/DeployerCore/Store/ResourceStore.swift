@@ -35,6 +35,11 @@ public struct ListResult: Sendable {
     /// An opaque token for the next page, if any.
     public let continueToken: String?
     public let remainingItemCount: Int?
+
+    /// The items `keep` accepts; the remaining count is left out (it would count the others).
+    public func filter(_ keep: (StoredObject) -> Bool) -> ListResult {
+        ListResult(items: items.filter(keep), resourceVersion: resourceVersion, continueToken: continueToken, remainingItemCount: nil)
+    }
 }
 
 /// Which objects a list or a watch returns.

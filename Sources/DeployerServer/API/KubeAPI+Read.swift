@@ -2,16 +2,22 @@ import DeployerCore
 import DeployerModel
 
 extension KubeAPI {
-    func get(_ request: APIRequest, path: ResourcePath, name: String) async throws -> APIResponse {
+    func get(_ request: APIRequest, path: ResourcePath, name: String, caller: Caller) async throws -> APIResponse {
         let object = try await store.get(ObjectKey(path.kind, namespace: path.namespace ?? "default", name: name))
+        try await requireVisible(caller, object)
         if wantsTable(request) {
             return tableResponse(TableRenderer(kind: path.kind, now: now()).table([object], resourceVersion: object.resourceVersion))
         }
         return .jsonBytes(object.json)
     }
 
-    func list(_ request: APIRequest, path: ResourcePath) async throws -> APIResponse {
-        let result = try await store.list(path.kind, try listQuery(request, namespace: path.namespace))
+    /// Lists what the caller may see (a page may then hold fewer items than `limit`).
+    func list(_ request: APIRequest, path: ResourcePath, caller: Caller) async throws -> APIResponse {
+        var result = try await store.list(path.kind, try listQuery(request, namespace: path.namespace))
+        if !caller.isGlobalAdmin {
+            let context = try await accessContext(caller, kind: path.kind, namespace: path.namespace)
+            result = result.filter { AccessRules.canSee(caller, path.kind, $0.document, context: context) }
+        }
         if wantsTable(request) {
             var table = TableRenderer(kind: path.kind, now: now()).table(result.items, resourceVersion: result.resourceVersion)
             if let token = result.continueToken { table["metadata"]?["continue"] = .string(token) }

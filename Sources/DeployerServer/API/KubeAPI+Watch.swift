@@ -2,8 +2,9 @@ import DeployerCore
 import DeployerModel
 
 extension KubeAPI {
-    /// Streams watch events as newline-delimited JSON until `timeoutSeconds` or disconnect.
-    func watch(_ request: APIRequest, path: ResourcePath) async throws -> APIResponse {
+    /// Streams watch events as newline-delimited JSON until `timeoutSeconds` or disconnect,
+    /// filtered to what the caller may see (see `VisibleEvents`).
+    func watch(_ request: APIRequest, path: ResourcePath, caller: Caller) async throws -> APIResponse {
         var query = try listQuery(request, namespace: path.namespace)
         query.limit = nil
         query.continueToken = nil
@@ -23,8 +24,16 @@ extension KubeAPI {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { try? await Task.sleep(for: .seconds(timeout)) }
                 group.addTask {
+                    var visible = VisibleEvents(caller: caller, kind: path.kind)
                     for await item in events {
-                        continuation.yield(Self.line(for: item, kind: path.kind, renderer: renderer))
+                        let shown: WatchItem?
+                        if case .event(let event) = item, !caller.isGlobalAdmin {
+                            let context = (try? await accessContext(caller, kind: path.kind, namespace: event.object.key.namespace)) ?? AccessContext()
+                            shown = visible.filter(event, context: context).map(WatchItem.event)
+                        } else {
+                            shown = item
+                        }
+                        if let shown { continuation.yield(Self.line(for: shown, kind: path.kind, renderer: renderer)) }
                         if case .expired = item { break }
                     }
                 }
@@ -60,5 +69,38 @@ extension KubeAPI {
         }
         output.append(contentsOf: "}\n".utf8)
         return output
+    }
+}
+
+/// Filters one watch stream for a caller who is not a global admin: an event is shown when the
+/// caller may see its object; an object that stops being visible is shown as DELETED, one that
+/// becomes visible as ADDED. (A deployment whose visibility changes through its service's or
+/// infrastructure's permissions is re-judged at its own next event.)
+struct VisibleEvents {
+    let caller: Caller
+    let kind: ResourceKind
+    private var shown: Set<ObjectKey> = []
+
+    init(caller: Caller, kind: ResourceKind) {
+        self.caller = caller
+        self.kind = kind
+    }
+
+    mutating func filter(_ event: StoreEvent, context: AccessContext) -> StoreEvent? {
+        let key = event.object.key
+        let visible = AccessRules.canSee(caller, kind, event.object.document, context: context)
+        let wasShown = shown.contains(key)
+        switch (event.type, visible) {
+        case (.deleted, _):
+            shown.remove(key)
+            return visible || wasShown ? event : nil
+        case (_, true):
+            shown.insert(key)
+            return event.type == .modified && !wasShown ? StoreEvent(type: .added, object: event.object) : event
+        case (_, false):
+            guard wasShown else { return nil }
+            shown.remove(key)
+            return StoreEvent(type: .deleted, object: event.object)
+        }
     }
 }

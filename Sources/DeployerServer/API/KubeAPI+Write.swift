@@ -3,18 +3,22 @@ import DeployerModel
 import Foundation
 
 extension KubeAPI {
-    func create(_ request: APIRequest, path: ResourcePath) async throws -> APIResponse {
+    func create(_ request: APIRequest, path: ResourcePath, caller: Caller) async throws -> APIResponse {
         let namespace = path.namespace ?? "default"
         var document = try parseBody(request)
         try checkNamespace(document, namespace: namespace)
         document["metadata"]?["namespace"] = .string(namespace)
         var (prepared, warnings) = try prepare(document, kind: path.kind, request: request)
-        if path.kind == .serviceDeployment { prepared = try stampRequester(prepared, current: nil, request: request) }
+        let context = try await accessContext(caller, kind: path.kind, namespace: namespace)
+        try Self.enforce(
+            AccessRules.check(caller, path.kind, .create(prepared), context: context), caller: caller, verb: "create", kind: path.kind,
+            name: prepared["metadata"]?["name"]?.stringValue ?? "")
+        if path.kind == .serviceDeployment { prepared = stampRequester(prepared, current: nil, caller: caller) }
         let object = try await store.create(prepared, kind: path.kind, dryRun: isDryRun(request))
         return withWarnings(.jsonBytes(object.json, status: 201), warnings)
     }
 
-    func replace(_ request: APIRequest, path: ResourcePath, name: String) async throws -> APIResponse {
+    func replace(_ request: APIRequest, path: ResourcePath, name: String, caller: Caller) async throws -> APIResponse {
         let namespace = path.namespace ?? "default"
         let document = try parseBody(request)
         try checkNamespace(document, namespace: namespace)
@@ -24,17 +28,18 @@ extension KubeAPI {
                 [FieldError(.invalid, field: "metadata.resourceVersion", value: .string("0x0"), detail: "must be specified for an update")])
         }
         let (prepared, warnings) = try prepare(document, kind: path.kind, request: request)
+        let check = try await changeCheck(caller, path: path, name: name, verb: "update")
         let object = try await store.modify(
             ObjectKey(path.kind, namespace: namespace, name: name), subresource: subresource(path), createIfMissing: false,
             dryRun: isDryRun(request)
         ) { current in
             guard let current else { throw APIError.notFound(path.kind, name) }
-            return try stampRequester(prepared, current: current, request: request, path: path)
+            return try check(current, stampRequester(prepared, current: current, caller: caller, path: path))
         }
         return withWarnings(.jsonBytes(object.json), warnings)
     }
 
-    func patch(_ request: APIRequest, path: ResourcePath, name: String) async throws -> APIResponse {
+    func patch(_ request: APIRequest, path: ResourcePath, name: String, caller: Caller) async throws -> APIResponse {
         let namespace = path.namespace ?? "default"
         let contentType = (request.header("content-type") ?? "").split(separator: ";").first.map(String.init) ?? ""
         let isApply = contentType == "application/apply-patch+yaml"
@@ -73,23 +78,33 @@ extension KubeAPI {
         }
         let key = ObjectKey(kind, namespace: namespace, name: name)
         let existedBefore = (try? await store.get(key)) != nil
+        let check = try await changeCheck(caller, path: path, name: name, verb: "patch")
         let object = try await store.modify(
             key, subresource: subresource(path), createIfMissing: isApply, dryRun: isDryRun(request)
         ) { current in
-            try stampRequester(transform(current), current: current, request: request, path: path)
+            try check(current, stampRequester(transform(current), current: current, caller: caller, path: path))
         }
         return withWarnings(.jsonBytes(object.json, status: isApply && !existedBefore ? 201 : 200), warnings.messages)
     }
 
     static let patchTypes = ["application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml"]
 
-    func delete(_ request: APIRequest, path: ResourcePath, name: String) async throws -> APIResponse {
+    func delete(_ request: APIRequest, path: ResourcePath, name: String, caller: Caller) async throws -> APIResponse {
         let options = request.body.isEmpty ? JSONValue.object([:]) : try parseBody(request)
-        let preconditions = DeletePreconditions(
+        var preconditions = DeletePreconditions(
             uid: options["preconditions"]?["uid"]?.stringValue,
             resourceVersion: options["preconditions"]?["resourceVersion"]?.stringValue)
         let dryRun = isDryRun(request) || (options["dryRun"]?.arrayValue ?? []).contains("All")
         let key = ObjectKey(path.kind, namespace: path.namespace ?? "default", name: name)
+        if !caller.isGlobalAdmin {
+            // Judged on the object as read; the delete applies only to that version of it.
+            let current = try await store.get(key)
+            let context = try await accessContext(caller, kind: path.kind, namespace: key.namespace)
+            try Self.enforce(
+                AccessRules.check(caller, path.kind, .delete(current.document), context: context), caller: caller, verb: "delete",
+                kind: path.kind, name: name)
+            if preconditions.resourceVersion == nil { preconditions.resourceVersion = String(current.resourceVersion) }
+        }
         switch try await store.delete(key, preconditions: preconditions, dryRun: dryRun) {
         case .finalizing(let object):
             return .jsonBytes(object.json)
@@ -145,14 +160,27 @@ extension KubeAPI {
     }
 
     /// Records who changed a deployment's spec (`apideployer.dev/requester`), for its rollout history.
-    private func stampRequester(_ document: JSONValue, current: JSONValue?, request: APIRequest, path: ResourcePath? = nil) throws -> JSONValue {
+    private func stampRequester(_ document: JSONValue, current: JSONValue?, caller: Caller, path: ResourcePath? = nil) -> JSONValue {
         if let path, path.kind != .serviceDeployment || path.subresource != nil { return document }
         if let current, current["spec"] == document["spec"] { return document }
         var stamped = document
-        let user = try authenticator.authenticate(request.header("authorization")).user
         if stamped["metadata"]?["annotations"] == nil { stamped["metadata"]?["annotations"] = [:] }
-        stamped["metadata"]?["annotations"]?[ControllerNames.requesterAnnotation] = .string(user)
+        stamped["metadata"]?["annotations"]?[ControllerNames.requesterAnnotation] = .string(caller.user)
         return stamped
+    }
+
+    /// The permission check run inside the store's atomic modify: given the stored object (nil
+    /// for a server-side apply that creates) and the result, it returns the result or throws.
+    private func changeCheck(
+        _ caller: Caller, path: ResourcePath, name: String, verb: String
+    ) async throws -> @Sendable (JSONValue?, JSONValue) throws -> JSONValue {
+        let context = try await accessContext(caller, kind: path.kind, namespace: path.namespace ?? "default")
+        let statusOnly = path.subresource == "status"
+        return { current, result in
+            let change: AccessChange = current.map { .update(before: $0, after: result, statusOnly: statusOnly) } ?? .create(result)
+            try Self.enforce(AccessRules.check(caller, path.kind, change, context: context), caller: caller, verb: verb, kind: path.kind, name: name)
+            return result
+        }
     }
 
     private func isDryRun(_ request: APIRequest) -> Bool { request.query["dryRun"] == "All" }

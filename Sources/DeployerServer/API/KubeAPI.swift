@@ -7,7 +7,7 @@ import Foundation
 /// a request goes in, a response comes out; `APIServer` puts it on a socket.
 public struct KubeAPI: Sendable {
     let store: any ResourceStore
-    let authenticator: TokenAuthenticator
+    let authenticator: RequestAuthenticator
     let metrics: APIMetrics?
     let audit: (any AuditTrail)?
     let now: @Sendable () -> Date
@@ -15,7 +15,7 @@ public struct KubeAPI: Sendable {
     public static let maximumBodyBytes = 3 * 1024 * 1024
 
     public init(
-        store: any ResourceStore, authenticator: TokenAuthenticator, metrics: APIMetrics? = nil, audit: (any AuditTrail)? = nil,
+        store: any ResourceStore, authenticator: RequestAuthenticator, metrics: APIMetrics? = nil, audit: (any AuditTrail)? = nil,
         now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.audit = audit
@@ -30,32 +30,42 @@ public struct KubeAPI: Sendable {
         let started = ContinuousClock.now
         var verb = request.method.lowercased()
         var resource = ""
-        var identity: Identity?
+        var caller: Caller?
+        var denied = false
         let response: APIResponse
         do {
-            response = try await route(request, verb: &verb, resource: &resource, identity: &identity)
+            response = try await route(request, verb: &verb, resource: &resource, caller: &caller)
+        } catch let refusal as AccessDenied {
+            denied = true
+            response = .error(refusal.error)
         } catch let error as APIError {
+            denied = error.code == 401 || error.code == 403
             response = .error(error)
         } catch {
             response = .error(.internalError("\(error)"))
         }
         metrics?.record(verb: verb, resource: resource, code: response.status, duration: ContinuousClock.now - started)
-        if let audit, Self.writeMethods.contains(request.method) {
-            audit.record(auditEvent(request, identity: identity, verb: verb, response: response))
+        if let audit, denied || Self.writeMethods.contains(request.method) {
+            audit.record(auditEvent(request, caller: caller, verb: verb, response: response, denied: denied))
         }
         return response
     }
 
-    /// `identity` is set once the request's token is accepted.
-    private func route(_ request: APIRequest, verb: inout String, resource: inout String, identity: inout Identity?) async throws -> APIResponse {
+    /// `caller` is set once the request's credentials are accepted.
+    private func route(_ request: APIRequest, verb: inout String, resource: inout String, caller: inout Caller?) async throws -> APIResponse {
         let segments = request.path.split(separator: "/")
         switch request.path {
         case "/healthz", "/readyz", "/livez": return .text("ok")
         case "/version", "/version/": return version()
         default: break
         }
-        identity = try authenticator.authenticate(request.header("authorization"))
+        let authenticated = try await authenticator.authenticate(request.header("authorization"))
+        caller = authenticated
         if request.path == "/metrics", let metrics { return .text(metrics.exposition(), contentType: "text/plain; version=0.0.4") }
+        if IdentityAPI.handles(request.path) {
+            resource = "identities"
+            return try IdentityAPI(store: authenticator.identities).handle(request, caller: authenticated)
+        }
         guard request.method == "GET" || segments.count > 3 else { throw APIError.methodNotAllowed() }
         switch segments.count {
         case 1 where segments[0] == "api": return coreDiscovery(request)
@@ -73,30 +83,30 @@ public struct KubeAPI: Sendable {
             segments[2] == Substring(ResourceKind.version), let path = ResourcePath.parse(segments[3...])
         else { throw APIError.resourceNotFound(request.path) }
         resource = path.kind.plural + (path.subresource.map { "/" + $0 } ?? "")
-        return try await dispatch(request, path: path, verb: &verb)
+        return try await dispatch(request, path: path, caller: authenticated, verb: &verb)
     }
 
-    private func dispatch(_ request: APIRequest, path: ResourcePath, verb: inout String) async throws -> APIResponse {
+    private func dispatch(_ request: APIRequest, path: ResourcePath, caller: Caller, verb: inout String) async throws -> APIResponse {
         let isWatch = ["true", "1"].contains(request.query["watch"] ?? "")
         switch (request.method, path.name) {
         case ("GET", nil):
             verb = isWatch ? "watch" : "list"
-            return isWatch ? try await watch(request, path: path) : try await list(request, path: path)
+            return isWatch ? try await watch(request, path: path, caller: caller) : try await list(request, path: path, caller: caller)
         case ("GET", .some(let name)):
             verb = "get"
-            return try await get(request, path: path, name: name)
+            return try await get(request, path: path, name: name, caller: caller)
         case ("POST", nil):
             verb = "create"
-            return try await create(request, path: path)
+            return try await create(request, path: path, caller: caller)
         case ("PUT", .some(let name)):
             verb = "update"
-            return try await replace(request, path: path, name: name)
+            return try await replace(request, path: path, name: name, caller: caller)
         case ("PATCH", .some(let name)):
             verb = "patch"
-            return try await patch(request, path: path, name: name)
+            return try await patch(request, path: path, name: name, caller: caller)
         case ("DELETE", .some(let name)):
             verb = "delete"
-            return try await delete(request, path: path, name: name)
+            return try await delete(request, path: path, name: name, caller: caller)
         default:
             throw APIError.methodNotAllowed()
         }

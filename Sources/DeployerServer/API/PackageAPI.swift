@@ -5,7 +5,8 @@ import Foundation
 /// The package store's HTTP API: `POST /packages/v1` with a package archive as the body
 /// (validated completely before it is stored; answers its entry with the sha256),
 /// `GET /packages/v1` (every entry) and `GET /packages/v1/SHA256`. Bearer tokens as for the
-/// rest of the API.
+/// rest of the API; any authenticated caller may push and read (a package deploys nothing by
+/// itself: deployments are checked against the service's and infrastructure's permissions).
 public struct PackageAPI: Sendable {
     public static let pathPrefix = "/packages/v1"
     /// Largest archive accepted.
@@ -15,11 +16,11 @@ public struct PackageAPI: Sendable {
     public typealias Validator = @Sendable (URL) throws -> (service: String, version: String)
 
     let store: any PackageStore
-    let authenticator: TokenAuthenticator
+    let authenticator: RequestAuthenticator
     let validate: Validator
     let uploads: URL
 
-    public init(store: any PackageStore, authenticator: TokenAuthenticator, uploads: URL, validate: @escaping Validator) {
+    public init(store: any PackageStore, authenticator: RequestAuthenticator, uploads: URL, validate: @escaping Validator) {
         self.store = store
         self.authenticator = authenticator
         self.uploads = uploads
@@ -30,9 +31,9 @@ public struct PackageAPI: Sendable {
     public static func handles(_ path: String) -> Bool { path == pathPrefix || path.hasPrefix(pathPrefix + "/") }
 
     /// Answers a read (`GET`).
-    public func read(path: String, authorization: String?) -> APIResponse {
+    public func read(path: String, authorization: String?) async -> APIResponse {
         do {
-            _ = try authenticator.authenticate(authorization)
+            _ = try await authenticator.authenticate(authorization)
             let digest = path.dropFirst(Self.pathPrefix.count).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
             let entries = try store.list()
             if digest.isEmpty { return .json(["kind": "PackageList", "items": .array(try entries.map { try JSONValue(encoding: $0) })]) }
@@ -47,11 +48,21 @@ public struct PackageAPI: Sendable {
         }
     }
 
-    /// Stores an uploaded archive, already written to `file` by the adapter (and removed after).
-    public func upload(file: URL, authorization: String?) -> APIResponse {
+    /// The 401 for an upload without valid credentials, checked before its body is read.
+    public func refusal(authorization: String?) async -> APIResponse? {
+        do {
+            _ = try await authenticator.authenticate(authorization)
+            return nil
+        } catch {
+            return .error(.unauthorized())
+        }
+    }
+
+    /// Stores an uploaded archive, already written to `file` by the adapter (and removed after)
+    /// once `refusal` let it in.
+    public func upload(file: URL) -> APIResponse {
         defer { try? FileManager.default.removeItem(at: file) }
         do {
-            _ = try authenticator.authenticate(authorization)
             let manifest: (service: String, version: String)
             do {
                 manifest = try validate(file)

@@ -6,7 +6,7 @@ import Foundation
 /// - `lock` — held by the process serving the directory (see `DataDirectoryLock`);
 /// - `store.sqlite` — the resources (see `SQLiteJournal`);
 /// - `tls/server.crt`, `tls/server.key` — created at first start unless others are given;
-/// - `tokens.json` — API tokens, stored only as SHA-256 hashes;
+/// - `identities.json` (mode 0600) — users, groups and API tokens (tokens only as SHA-256 hashes);
 /// - `kubeconfig` (mode 0600) — server URL, CA and the bootstrap admin token, for kubectl and our CLI.
 public struct DataDirectory: Sendable {
     public let url: URL
@@ -17,7 +17,7 @@ public struct DataDirectory: Sendable {
 
     public var storePath: String { url.appendingPathComponent("store.sqlite").path }
     public var kubeconfigPath: String { url.appendingPathComponent("kubeconfig").path }
-    var tokensPath: String { url.appendingPathComponent("tokens.json").path }
+    var identitiesPath: String { url.appendingPathComponent("identities.json").path }
     var certificatePath: String { url.appendingPathComponent("tls/server.crt").path }
     var keyPath: String { url.appendingPathComponent("tls/server.key").path }
 
@@ -38,20 +38,10 @@ public struct DataDirectory: Sendable {
         return (try String(contentsOfFile: certificatePath, encoding: .utf8), try String(contentsOfFile: keyPath, encoding: .utf8))
     }
 
-    /// The stored tokens; on first start, a bootstrap admin token is created and returned once.
-    public func loadTokens() throws -> (entries: [TokenAuthenticator.Entry], newAdminToken: String?) {
-        if let data = FileManager.default.contents(atPath: tokensPath) {
-            let decoder = JSONDecoder()
-            decoder.dateDecodingStrategy = .iso8601
-            return (try decoder.decode([TokenAuthenticator.Entry].self, from: data), nil)
-        }
-        let token = TokenAuthenticator.generateToken()
-        let entries = [TokenAuthenticator.Entry(user: "admin", groups: ["system:masters"], sha256: TokenAuthenticator.hash(token))]
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try Self.writePrivate(String(decoding: try encoder.encode(entries), as: UTF8.self), to: tokensPath)
-        return (entries, token)
+    /// The users and tokens; on first start, a bootstrap admin whose token is returned once.
+    public func openIdentities() throws -> (store: IdentityStore, newAdminToken: String?) {
+        let store = try IdentityStore(path: identitiesPath)
+        return (store, try store.bootstrap())
     }
 
     /// Writes the kubeconfig for `server`; keeps the token of an existing kubeconfig when no new one is given.

@@ -32,8 +32,9 @@ struct HTTPAdapter: HTTPResponder {
         let authorization = request.headers[.authorization]
         switch request.method {
         case .get:
-            return packages.read(path: request.uri.path, authorization: authorization)
+            return await packages.read(path: request.uri.path, authorization: authorization)
         case .post where request.uri.path == PackageAPI.pathPrefix:
+            if let refusal = await packages.refusal(authorization: authorization) { return refusal }
             let file = packages.temporaryFile()
             do {
                 FileManager.default.createFile(atPath: file.path, contents: nil, attributes: [.posixPermissions: 0o600])
@@ -53,7 +54,7 @@ struct HTTPAdapter: HTTPResponder {
                 try? FileManager.default.removeItem(at: file)
                 return .error(.badRequest("the upload failed: \(error)"))
             }
-            return packages.upload(file: file, authorization: authorization)
+            return packages.upload(file: file)
         default:
             return .error(.methodNotAllowed())
         }
