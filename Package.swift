@@ -163,7 +163,11 @@ let package = Package(
         ),
         .target(
             name: "DeployerTesting",
-            dependencies: ["DeployerCore", "DeployerModel"],
+            dependencies: [
+                "DeployerCore", "DeployerModel",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -216,7 +220,7 @@ let package = Package(
         .testTarget(
             name: "DeployerServerTests",
             dependencies: [
-                "DeployerServer", "DeployerCore", "DeployerTesting",
+                "DeployerServer", "DeployerCore", "DeployerTesting", "CloudHTTP",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
