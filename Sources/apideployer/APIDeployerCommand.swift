@@ -9,7 +9,7 @@ struct APIDeployerCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, QuickstartCommand.self, ApplyCommand.self, GetCommand.self, DescribeCommand.self, DeleteCommand.self,
             WaitCommand.self, DiffCommand.self, PackageCommand.self, NodeCommand.self, EventServerCommand.self, LogsCommand.self, GenCommand.self,
-            TokenCommand.self, UserCommand.self, GroupCommand.self,
+            TokenCommand.self, UserCommand.self, GroupCommand.self, SecretCommand.self,
         ])
 }
 

@@ -48,7 +48,8 @@ struct DeployerRuntime {
         let tls = try directory.prepare(certificatePath: settings.tls.certificate, keyPath: settings.tls.key)
         let directoryLock = try DataDirectoryLock(directory: directory.url)
         let identities = try directory.openIdentities()
-        let journal = try await SQLiteJournal(path: directory.storePath, eventRetention: settings.watchHistory)
+        let journal = try await SQLiteJournal(
+            path: directory.storePath, eventRetention: settings.watchHistory, secrets: try SecretKeyring(path: directory.secretKeysPath))
         let store = try await ObjectStore(journal: journal, historyLimit: settings.watchHistory)
         try await seedDefaultStages(store)
         let authenticator = RequestAuthenticator(

@@ -38,6 +38,9 @@ public struct FieldError: Error, Sendable, Hashable, CustomStringConvertible {
         self.detail = detail
     }
 
+    /// The same error without the offending value (for fields holding secrets).
+    public var redacted: FieldError { FieldError(reason, field: field, detail: detail) }
+
     /// The cause message as Kubernetes writes it: `Invalid value: "x": must be ...`.
     public var message: String {
         var text = reason.label

@@ -4,7 +4,8 @@ import Foundation
 /// The files `apideployer serve` keeps in its data directory:
 ///
 /// - `lock` — held by the process serving the directory (see `DataDirectoryLock`);
-/// - `store.sqlite` — the resources (see `SQLiteJournal`);
+/// - `store.sqlite` — the resources (see `SQLiteJournal`), Secrets encrypted;
+/// - `secret-keys.json` (mode 0600) — the keys that encrypt them (see `SecretKeyring`);
 /// - `tls/server.crt`, `tls/server.key` — created at first start unless others are given;
 /// - `identities.json` (mode 0600) — users, groups and API tokens (tokens only as SHA-256 hashes);
 /// - `kubeconfig` (mode 0600) — server URL, CA and the bootstrap admin token, for kubectl and our CLI.
@@ -16,6 +17,7 @@ public struct DataDirectory: Sendable {
     }
 
     public var storePath: String { url.appendingPathComponent("store.sqlite").path }
+    public var secretKeysPath: String { url.appendingPathComponent("secret-keys.json").path }
     public var kubeconfigPath: String { url.appendingPathComponent("kubeconfig").path }
     var identitiesPath: String { url.appendingPathComponent("identities.json").path }
     var certificatePath: String { url.appendingPathComponent("tls/server.crt").path }
