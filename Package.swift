@@ -84,7 +84,7 @@ let package = Package(
         .target(
             name: "APINode",
             dependencies: [
-                "DeployerModel", "ModelRuntime", "EventShipping",
+                "DeployerModel", "ModelRuntime", "EventShipping", "CloudHTTP",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -108,7 +108,9 @@ let package = Package(
         ),
         .target(
             name: "DeployerCore",
-            dependencies: ["DeployerModel", "ReconcileKit", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "DeployerModel", "ReconcileKit", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -68,7 +68,7 @@ public final class FakeDriver: InfrastructureDriver, @unchecked Sendable {
             switch change {
             case .createService: state = state ?? ObservedService(enabled: true, generations: [], mapping: nil)
             case .importGeneration(let version, _): state?.generations.insert(version)
-            case .setTuning: break
+            case .setTuning, .setCallerAuth: break
             case .setQueryLogging(let settings): state?.logsQueriesElsewhere = settings != nil
             case .setMapping(let mapping):
                 state?.mapping = mapping

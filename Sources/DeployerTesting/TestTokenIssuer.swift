@@ -59,6 +59,29 @@ public struct TestTokenIssuer: Sendable {
         case hs256WithPublicKey
     }
 
+    /// Tokens every verifier must refuse, by name: expired, wrong audience, wrong issuer, not
+    /// yet valid, no expiry, `alg: none`, HS256 signed with the RSA public key, unknown `kid`,
+    /// ES256 under the RSA key's id, tampered claims.
+    public func negativeCases(audience: String = "apideployer") throws -> [(name: String, token: String)] {
+        let now = Date()
+        let valid = claims(subject: "carol", audience: audience, now: now)
+        var tampered = try token(valid).split(separator: ".").map(String.init)
+        tampered[1] = Base64.encodeURLSafe(claims(subject: "root", groups: ["system:masters"], audience: audience).serialized())
+        let later = JSONValue.int(Int64(now.timeIntervalSince1970) + 600)
+        return [
+            ("expired", try token(claims(subject: "carol", audience: audience, now: now - 7200))),
+            ("wrong audience", try token(claims(subject: "carol", audience: "someone-else", now: now))),
+            ("wrong issuer", try token(claims(subject: "carol", audience: audience, now: now, overrides: ["iss": "https://evil.test"]))),
+            ("not yet valid", try token(claims(subject: "carol", audience: audience, now: now, overrides: ["nbf": later]))),
+            ("no expiry", try token(claims(subject: "carol", audience: audience, now: now, overrides: ["exp": .null]))),
+            ("alg none", try token(valid, signing: .none)),
+            ("HS256 with the public key", try token(valid, signing: .hs256WithPublicKey)),
+            ("unknown kid", try token(valid, keyID: "rotated-away")),
+            ("ES256 under the RSA key's id", try token(valid, signing: .es256, keyID: rsaKeyID)),
+            ("tampered claims", tampered.joined(separator: ".")),
+        ]
+    }
+
     /// A compact JWT.
     public func token(_ claims: JSONValue, signing: Signing = .rs256, keyID: String? = nil) throws -> String {
         let algorithm: String

@@ -15,6 +15,8 @@ public struct ServiceRecord: Codable, Sendable, Equatable {
     public var tuning: [String: EndpointTuning]?
     /// Where query events go; nil: the node's local query log.
     public var logging: QueryLogging?
+    /// How callers authenticate; nil: public.
+    public var auth: CallerAuth?
 
     public init(id: String) {
         self.id = id

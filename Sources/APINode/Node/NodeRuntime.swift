@@ -207,6 +207,14 @@ public actor NodeRuntime {
         try save(record)
     }
 
+    /// Sets how the service's callers authenticate.
+    public func setAuth(service id: String, _ auth: CallerAuth) throws {
+        var record = try service(id)
+        try auth.validate()
+        record.auth = auth.mode == .public ? nil : auth
+        try save(record)
+    }
+
     public func setEnabled(service id: String, _ enabled: Bool) throws {
         var record = try service(id)
         record.enabled = enabled
@@ -243,7 +251,7 @@ public actor NodeRuntime {
         ServingTable(services: records.values.map { record in
             ServingTable.Service(
                 id: record.id, enabled: record.enabled, generations: packages[record.id] ?? [:], mapping: record.mapping,
-                tuning: record.tuning ?? [:], logging: record.logging)
+                tuning: record.tuning ?? [:], logging: record.logging, callerGate: CallerGate(record.auth, http: .shared))
         })
     }
 }

@@ -101,6 +101,15 @@ struct NodeResponder: HTTPResponder {
             let pool = pools.pool(service: segments[3], endpoint: segments[4], tuning: tuning)
             let publicAPI = self.publicAPI
             let forcedGeneration = request.headers[Self.forcedGenerationHeader]
+            var caller: String?
+            if let gate = table.services[segments[3]]?.callerGate {
+                switch await gate.admit(request.headers[.authorization], endpoint: segments[4], adminKeys: admin.keys) {
+                case .allowed(let id): caller = id
+                case .unauthorized: return json(401, QueryError(status: 401, errorType: "Unauthorized", message: "authentication required").body)
+                case .forbidden:
+                    return json(403, QueryError(status: 403, errorType: "Forbidden", message: "this key may not query endpoint \(segments[4])").body)
+                }
+            }
             let answer: PublicAPI.Answer
             do {
                 answer = try await pool.run {
@@ -125,7 +134,9 @@ struct NodeResponder: HTTPResponder {
             let logging = service?.logging
             if logging?.logQueries ?? true {
                 queryLog.record(
-                    QueryEvent(requestID: requestID, service: segments[3], endpoint: segments[4], verb: segments[5], answer: answer, elapsed: elapsed),
+                    QueryEvent(
+                        requestID: requestID, service: segments[3], endpoint: segments[4], verb: segments[5], answer: answer, elapsed: elapsed,
+                        authKeyID: caller),
                     logging: logging)
             }
             return json(answer.status, answer.body, requestID: requestID)

@@ -13,8 +13,14 @@ public struct QueryEvent: Sendable {
     let verb: String
     let answer: PublicAPI.Answer
     let elapsed: Duration
+    /// The API key's id or the JWT's subject that authenticated the caller (never a key).
+    let authKeyID: String?
 
-    init(requestID: String, date: Date = Date(), service: String, endpoint: String, verb: String, answer: PublicAPI.Answer, elapsed: Duration) {
+    init(
+        requestID: String, date: Date = Date(), service: String, endpoint: String, verb: String, answer: PublicAPI.Answer, elapsed: Duration,
+        authKeyID: String? = nil
+    ) {
+        self.authKeyID = authKeyID
         self.requestID = requestID
         timestamp = Self.timestamp(date)
         self.service = service
@@ -48,6 +54,7 @@ public struct QueryEvent: Sendable {
         Self.writeMilliseconds(elapsed, into: &output)
         output.append(UInt8(ascii: "}"))
         if let generation = answer.generation { field("generation", .string(generation), into: &output) }
+        if let authKeyID { field("authKeyId", .string(authKeyID), into: &output) }
         if verb == "run" {
             if answer.request != nil { field("args", request, into: &output) }
             if let response = answer.body["response"] { field("response", response, into: &output) }

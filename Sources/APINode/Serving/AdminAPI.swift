@@ -121,6 +121,18 @@ public struct AdminAPI: Sendable {
             }
             try await runtime.setLogging(service: parts[1], logging)
             return (200, logging.redacted)
+        case ("GET", let parts) where parts.count == 3 && parts[0] == "services" && parts[2] == "auth":
+            let auth = try await runtime.service(parts[1]).auth
+            return (200, try JSONValue(encoding: auth ?? CallerAuth(mode: .public)))
+        case ("PUT", let parts) where parts.count == 3 && parts[0] == "services" && parts[2] == "auth":
+            let auth: CallerAuth
+            do {
+                auth = try JSONDecoder().decode(CallerAuth.self, from: Data(request.body))
+            } catch {
+                throw NodeError.invalid("the auth settings are not valid: \(error)")
+            }
+            try await runtime.setAuth(service: parts[1], auth)
+            return (200, try JSONValue(encoding: auth))
         case ("DELETE", let parts) where parts.count == 3 && parts[0] == "services" && parts[2] == "logging":
             try await runtime.setLogging(service: parts[1], nil)
             return (200, [:])

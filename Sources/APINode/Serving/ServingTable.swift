@@ -12,6 +12,8 @@ public struct ServingTable: Sendable {
         public let tuning: [String: EndpointTuning]
         /// Where query events go; nil: the local query log.
         public let logging: QueryLogging?
+        /// Checks callers; nil for a public service.
+        let callerGate: CallerGate?
         /// Endpoints of any loaded generation (bounded metric labels).
         let endpoints: Set<String>
         /// Present without a mapping too, so a staged generation can be queried with `forcedGeneration`.
@@ -19,8 +21,9 @@ public struct ServingTable: Sendable {
 
         public init(
             id: String, enabled: Bool, generations: [String: ValidatedPackage], mapping: GenerationMapping?,
-            tuning: [String: EndpointTuning] = [:], logging: QueryLogging? = nil
+            tuning: [String: EndpointTuning] = [:], logging: QueryLogging? = nil, callerGate: CallerGate? = nil
         ) {
+            self.callerGate = callerGate
             self.id = id
             self.enabled = enabled
             self.generations = generations

@@ -20,6 +20,11 @@ public struct JSONWebKeySet: Sendable {
 
     public let keys: [Key]
 
+    /// A set without keys: every token is refused.
+    public static let empty = JSONWebKeySet(keys: [])
+
+    private init(keys: [Key]) { self.keys = keys }
+
     /// Parses a JWKS document; keys of other types, curves or uses are left out.
     public init(json: [UInt8]) throws {
         let document: JSONValue

@@ -8,6 +8,8 @@ struct DeploymentContext: Sendable {
     let driver: any InfrastructureDriver
     let packages: [String: PackageReference]
     let hooks: Hooks
+    /// How callers of the service authenticate (public for a removal).
+    var callerAuth = CallerAuthSettings.public
 
     var targetNames: [String] { driver.targetNames(of: infrastructure) }
 
@@ -24,7 +26,9 @@ struct DeploymentContext: Sendable {
             }
             packages[wanted.version] = PackageReference(sha256: version.package.sha256, url: version.package.url)
         }
-        return try await resolve(spec, namespace: namespace, packages: packages, store: store, drivers: drivers)
+        var context = try await resolve(spec, namespace: namespace, packages: packages, store: store, drivers: drivers)
+        context.callerAuth = try await CallerAuthSettings.resolve(service.spec.auth, namespace: namespace, store: store)
+        return context
     }
 
     /// What removal needs: the infrastructure, its secrets and driver (the service may be gone).

