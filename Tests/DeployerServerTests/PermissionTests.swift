@@ -179,6 +179,28 @@ import Testing
         #expect(denied.last?["msgType"] == "api-write" && denied.last?["status"] == 403 && denied.last?["verb"] == "delete")
     }
 
+    @Test func globalAdminsMayImpersonateOthersNobodyElse() async throws {
+        let harness = try await Self.populated()
+        let services = Self.path("publishedservices", nil)
+        let asAlice = try harness.json(
+            await harness.api.handle(
+                APIRequest(
+                    method: "GET", path: services,
+                    headers: ["Authorization": "Bearer \(harness.adminToken)", "Impersonate-User": "alice", "Impersonate-Group": "data-scientists"])))
+        #expect(Set((asAlice["items"]?.arrayValue ?? []).compactMap { $0["metadata"]?["name"]?.stringValue }) == ["churn", "fraud"])
+        let asFred = await harness.api.handle(
+            APIRequest(
+                method: "DELETE", path: Self.path("publishedservices", "churn"),
+                headers: ["Authorization": "Bearer \(harness.adminToken)", "Impersonate-User": "fred", "Impersonate-Group": "fraud-team"]))
+        #expect(asFred.status == 404, "fred cannot see churn")
+        #expect(harness.audit.events.last?["user"] == "fred" && harness.audit.events.last?["impersonator"] == "admin")
+        let alice = try harness.token(for: "alice", groups: ["data-scientists"])
+        let escalation = await harness.api.handle(
+            APIRequest(method: "GET", path: services, headers: ["Authorization": "Bearer \(alice)", "Impersonate-User": "admin"]))
+        #expect(escalation.status == 403)
+        #expect(harness.audit.events.last?["user"] == "alice" && harness.audit.events.last?["decision"] == "denied")
+    }
+
     // MARK: - Fixtures
 
     /// Two stages, a Development infrastructure everyone may deploy to, a Production one only

@@ -105,6 +105,11 @@ import Testing
         let allowed = try await kubectl(alice, "delete", "servicedeployment", "churn-dev", "--wait=false")
         #expect(allowed.status == 0, "\(allowed.errors)")
 
+        let impersonated = try await kubectl(admin, "--as", "alice", "--as-group", "data-scientists", "get", "publishedservices", "-o", "name")
+        #expect(impersonated.output == "publishedservice.apideployer.dev/churn\n", "\(impersonated.errors)")
+        let escalation = try await kubectl(alice, "--as", "admin", "--as-group", "system:masters", "get", "secrets.apideployer.dev")
+        #expect(escalation.status != 0 && escalation.errors.contains("Forbidden"), "\(escalation.errors)")
+
         let listed = try await apideployer("token", "list")
         let id = try #require(listed.output.split(separator: "\n").first { $0.contains("alice") }?.split(separator: " ").first)
         #expect(!listed.output.contains(token), "a listing never shows the token")

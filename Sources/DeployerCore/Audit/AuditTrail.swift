@@ -14,7 +14,7 @@ public enum AuditEvent {
     /// A request through the API (`api-write`, or `api-read` for a denied read): who, what,
     /// and whether it was allowed.
     public static func apiRequest(
-        isWrite: Bool, user: String?, groups: [String], verb: String, kind: String?, namespace: String?, name: String?, generation: Int64?,
+        isWrite: Bool, user: String?, impersonator: String? = nil, groups: [String], verb: String, kind: String?, namespace: String?, name: String?, generation: Int64?,
         allowed: Bool, status: Int, message: String?, dryRun: Bool, at date: Date
     ) -> JSONValue {
         var event: JSONValue = [
@@ -22,6 +22,7 @@ public enum AuditEvent {
             "user": user.map(JSONValue.string) ?? .null, "groups": .array(groups.map(JSONValue.string)), "verb": .string(verb), "decision": allowed ? "allowed" : "denied",
             "status": .int(Int64(status)),
         ]
+        if let impersonator { event["impersonator"] = .string(impersonator) }
         if let kind { event["kind"] = .string(kind) }
         if let namespace { event["namespace"] = .string(namespace) }
         if let name { event["name"] = .string(name) }

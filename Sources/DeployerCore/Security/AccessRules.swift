@@ -11,9 +11,14 @@ public struct Caller: Sendable, Hashable {
     /// The caller's groups, the implicit ones included.
     public let groups: Set<String>
     public let isGlobalAdmin: Bool
+    /// The global admin acting as this caller (Kubernetes impersonation), for the audit trail.
+    public let impersonator: String?
 
-    public init(user: String, groups: some Sequence<String>, adminGroups: Set<String> = Caller.defaultAdminGroups) {
+    public init(
+        user: String, groups: some Sequence<String>, adminGroups: Set<String> = Caller.defaultAdminGroups, impersonator: String? = nil
+    ) {
         self.user = user
+        self.impersonator = impersonator
         self.groups = Set(groups).union(Self.implicitGroups)
         isGlobalAdmin = !self.groups.isDisjoint(with: adminGroups)
     }

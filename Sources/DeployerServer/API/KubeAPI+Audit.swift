@@ -15,7 +15,7 @@ extension KubeAPI {
         let isStatus = answer["kind"]?.stringValue == "Status"
         let name = path?.name ?? (isStatus ? nil : answer["metadata"]?["name"]?.stringValue) ?? (try? JSONValue.parse(request.body))?["metadata"]?["name"]?.stringValue
         return AuditEvent.apiRequest(
-            isWrite: Self.writeMethods.contains(request.method), user: caller?.user,
+            isWrite: Self.writeMethods.contains(request.method), user: caller?.user, impersonator: caller?.impersonator,
             groups: caller.map { $0.groups.subtracting(Caller.implicitGroups).sorted() } ?? [], verb: verb, kind: path?.kind.kind,
             namespace: path?.namespace, name: name, generation: isStatus ? nil : answer["metadata"]?["generation"]?.intValue, allowed: !denied,
             status: response.status, message: isStatus && response.status >= 400 ? answer["message"]?.stringValue : nil,

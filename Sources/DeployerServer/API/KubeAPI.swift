@@ -59,7 +59,9 @@ public struct KubeAPI: Sendable {
         case "/version", "/version/": return version()
         default: break
         }
-        let authenticated = try await authenticator.authenticate(request.header("authorization"))
+        let signedIn = try await authenticator.authenticate(request.header("authorization"))
+        caller = signedIn
+        let authenticated = try impersonation(request, by: signedIn)
         caller = authenticated
         if request.path == "/metrics", let metrics { return .text(metrics.exposition(), contentType: "text/plain; version=0.0.4") }
         if IdentityAPI.handles(request.path) {
@@ -110,6 +112,15 @@ public struct KubeAPI: Sendable {
         default:
             throw APIError.methodNotAllowed()
         }
+    }
+
+    /// The caller a global admin acts as with `Impersonate-User` (and `Impersonate-Group`), as
+    /// Flux and Argo CD do to apply with less rights; anyone else asking for it is refused.
+    private func impersonation(_ request: APIRequest, by caller: Caller) throws -> Caller {
+        guard let user = request.header("impersonate-user"), !user.isEmpty else { return caller }
+        guard caller.isGlobalAdmin else { throw AccessDenied(error: .forbidden("user \"\(caller.user)\" cannot impersonate users")) }
+        let groups = (request.header("impersonate-group") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        return Caller(user: user, groups: groups.filter { !$0.isEmpty }, adminGroups: authenticator.adminGroups, impersonator: caller.user)
     }
 
     func listQuery(_ request: APIRequest, namespace: String?) throws -> ListQuery {

@@ -15,7 +15,8 @@ struct HTTPAdapter: HTTPResponder {
             return makeResponse(await packageResponse(request, packages))
         }
         var headers: [String: String] = [:]
-        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        // A repeated header is one comma-separated list (RFC 9110 §5.3), as Impersonate-Group.
+        for field in request.headers { headers[field.name.canonicalName] = headers[field.name.canonicalName].map { $0 + "," + field.value } ?? field.value }
         var body: [UInt8] = []
         do {
             let buffer = try await request.body.collect(upTo: KubeAPI.maximumBodyBytes)
