@@ -69,8 +69,18 @@ import Testing
             }
             #expect(Set(refusals.compactMap { $0["message"]?.stringValue }).count == 2, "refusals give no hint of what was wrong")
 
+            // Rotating a key in its secret reaches the node without a new rollout.
+            let before = try await world.deploymentObject("churn-dev")["status"]?["callerAuth"]?.stringValue
+            #expect(before?.hasPrefix("apiKeys:") == true)
+            let rotatedKey = "rotated-" + SecretToken.generate()
+            try await world.apply([["kind": "Secret", "metadata": ["name": "churn-keys"], "stringData": ["mobile-app": .string(rotatedKey), "partner": .string(partnerKey)]]])
+            let after = try await world.watchDeployment("churn-dev") { $0["status"]?["callerAuth"]?.stringValue != before }
+            #expect(after?["status"]?["callerAuth"]?.stringValue?.hasPrefix("apiKeys:") == true)
+            #expect(try await ask("churn", basic(rotatedKey)).0 == 200)
+            #expect(try await ask("churn", basic(mobileKey)).0 == 401, "the old key is refused")
+
             // The search: files of every process (stores, logs, audit, stderr), outputs, objects.
-            let secrets = [mobileKey, partnerKey] + world.nodes.map(\.adminKey)
+            let secrets = [mobileKey, partnerKey, rotatedKey] + world.nodes.map(\.adminKey)
             let forms = secrets.flatMap { [$0, Base64.encode(Array($0.utf8)), Base64.encode(Array("\($0):".utf8))] }
             for node in world.nodes { _ = await node.process.terminate() }
             var texts: [(String, String)] = try Self.files(under: world.scratch.url).map { ($0.path, String(decoding: try Data(contentsOf: $0), as: UTF8.self)) }

@@ -42,3 +42,14 @@ public struct CallerAuthSettings: Hashable, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension CallerAuthSettings {
+    /// `mode:digest`, what `status.callerAuth` records: changes whenever a key, its endpoints,
+    /// the JWT settings or the JWKS change; reveals nothing of the keys.
+    public var fingerprint: String {
+        var lines = [mode]
+        lines += apiKeys.map { "\($0.id) \($0.sha256) \(($0.endpoints ?? ["*"]).joined(separator: ","))" }.sorted()
+        if let jwt { lines += [jwt.issuer, jwt.audience, jwt.scope ?? "", jwt.jwksURL ?? "", jwks ?? ""] }
+        return mode + ":" + String(SHA256.hash(data: Array(lines.joined(separator: "\n").utf8)).hexString.prefix(16))
+    }
+}

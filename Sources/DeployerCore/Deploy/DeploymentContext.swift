@@ -27,7 +27,7 @@ struct DeploymentContext: Sendable {
             packages[wanted.version] = PackageReference(sha256: version.package.sha256, url: version.package.url)
         }
         var context = try await resolve(spec, namespace: namespace, packages: packages, store: store, drivers: drivers)
-        context.callerAuth = try await CallerAuthSettings.resolve(service.spec.auth, namespace: namespace, store: store)
+        context.callerAuth = try await CallerAuthSettings.resolve(spec.auth ?? service.spec.auth, namespace: namespace, store: store)
         return context
     }
 

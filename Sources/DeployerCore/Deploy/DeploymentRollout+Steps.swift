@@ -89,16 +89,23 @@ extension DeploymentRollout {
         try await save()
     }
 
-    /// Sets how callers authenticate on every target, once per rollout, before anything is
-    /// activated: a new version is never served with weaker authentication than the spec asks.
+    /// Sets how callers authenticate on every target, once per rollout and whenever the settings
+    /// changed since, before anything is activated: a new version is never served with weaker
+    /// authentication than the spec asks.
     mutating func configureCallerAuth(_ observations: [TargetObservation], _ context: DeploymentContext) async throws {
-        guard !editor.hasResult(name: RolloutStep.callerAuth, phase: RolloutStep.phase) else { return }
+        let current = editor.status.callerAuth == context.callerAuth.fingerprint
+        guard !current || !editor.hasResult(name: RolloutStep.callerAuth, phase: RolloutStep.phase) else { return }
         let changes = Dictionary(uniqueKeysWithValues: observations.map { ($0.name, [TargetChange.setCallerAuth(context.callerAuth)]) })
         if let failure = await applyEverywhere(changes, context).first {
             if failure.error.isPermanent { throw Stall(reason: "CallerAuthRefused", message: "\(failure.target): \(failure.error.message)") }
             throw failure.error
         }
-        editor.record(name: RolloutStep.callerAuth, phase: RolloutStep.phase, outcome: .succeeded("\(context.callerAuth) on every target"))
+        if editor.hasResult(name: RolloutStep.callerAuth, phase: RolloutStep.phase) {
+            editor.log("caller authentication changed: \(context.callerAuth) on every target")
+        } else {
+            editor.record(name: RolloutStep.callerAuth, phase: RolloutStep.phase, outcome: .succeeded("\(context.callerAuth) on every target"))
+        }
+        editor.status.callerAuth = context.callerAuth.fingerprint
         try await save()
     }
 

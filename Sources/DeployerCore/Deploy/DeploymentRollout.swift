@@ -93,6 +93,7 @@ struct DeploymentRollout<C: Clock> where C.Duration == Duration {
     private mutating func keepServing(_ context: DeploymentContext) async throws -> ReconcileResult {
         let observations = await context.driver.observe(service: spec.service, on: context.infrastructure)
         let desired = self.desired
+        if observations.allSatisfy(\.reachable) { try await configureCallerAuth(observations, context) }
         if observations.allSatisfy({ $0.serves(desired) }) {
             editor.set(.ready(message: "\(desired.mapping) active on \(observations.count)/\(observations.count) targets"))
             editor.status.targets = targets(observations)

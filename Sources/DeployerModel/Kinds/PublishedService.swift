@@ -75,27 +75,7 @@ public struct PublishedService: Codable, Sendable, Hashable {
                         ]), required: true),
                 ]), listMapKeys: ["version"]),
             required: true),
-        .init(
-            "auth",
-            .object([
-                .init("mode", .oneOf(["public", "apiKeys", "jwt"]), default: "public"),
-                .init(
-                    "apiKeys",
-                    .array(
-                        .object([
-                            .init("secretRef", SecretKeyRef.schema, required: true),
-                            .init("endpoints", .array(.nonEmptyString)),
-                        ]))),
-                .init(
-                    "jwt",
-                    .object([
-                        .init("issuer", .nonEmptyString, required: true),
-                        .init("audience", .nonEmptyString, required: true),
-                        .init("jwksURL", .string(.init(pattern: .httpURL))),
-                        .init("jwksSecretRef", SecretKeyRef.schema),
-                        .init("scope", .string()),
-                    ])),
-            ])),
+        .init("auth", authSchema),
         .init(
             "permissions",
             .array(
@@ -106,6 +86,27 @@ public struct PublishedService: Codable, Sendable, Hashable {
                     .init("deploy", .boolean),
                     .init("admin", .boolean),
                 ]), listMapKeys: ["group"])),
+    ])
+
+    /// How callers authenticate: a published service's `auth`, or a deployment's override.
+    static let authSchema: Schema = .object([
+        .init("mode", .oneOf(["public", "apiKeys", "jwt"]), default: "public"),
+        .init(
+            "apiKeys",
+            .array(
+                .object([
+                    .init("secretRef", SecretKeyRef.schema, required: true),
+                    .init("endpoints", .array(.nonEmptyString)),
+                ]))),
+        .init(
+            "jwt",
+            .object([
+                .init("issuer", .nonEmptyString, required: true),
+                .init("audience", .nonEmptyString, required: true),
+                .init("jwksURL", .string(.init(pattern: .httpURL))),
+                .init("jwksSecretRef", SecretKeyRef.schema),
+                .init("scope", .string()),
+            ])),
     ])
 
     /// Checks that the auth block matches its mode.

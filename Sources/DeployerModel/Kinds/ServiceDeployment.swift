@@ -13,6 +13,8 @@ public struct ServiceDeployment: Codable, Sendable, Hashable {
         public var endpointTuning: [String: EndpointTuning]?
         public var testQueries: [TestQuery]?
         public var hooks: Hooks?
+        /// Replaces the published service's `auth` for this deployment's targets.
+        public var auth: PublishedService.Auth?
     }
 
     /// A traffic split between versions.
@@ -125,6 +127,9 @@ public struct ServiceDeployment: Codable, Sendable, Hashable {
         public var activeGenerations: [ActiveGeneration]?
         public var targets: [Target]?
         public var history: [HistoryEntry]?
+        /// The caller authentication last set on every target: its mode and a digest of its
+        /// settings (so a change to the service's `auth` or to a key's secret is applied again).
+        public var callerAuth: String?
 
         public init(
             observedGeneration: Int64?, conditions: [Condition]?, activeGenerations: [ServiceDeployment.ActiveGeneration]?,
@@ -168,10 +173,12 @@ public struct ServiceDeployment: Codable, Sendable, Hashable {
                 ]))),
         .init("testQueries", .array(TestQuery.schema)),
         .init("hooks", Hooks.schema),
+        .init("auth", PublishedService.authSchema),
     ])
 
     static let statusProperties: [Schema.Property] =
         CommonStatus.properties + [
+            .init("callerAuth", .string()),
             .init(
                 "activeGenerations",
                 .array(.object([.init("version", .string(), required: true), .init("weight", .integer(), required: true)]))),

@@ -125,7 +125,7 @@ extension ResourceKind {
             .condition("Ready", field: "message", name: "Message", priority: 1),
         ],
         semanticChecks: { object in
-            object["spec"].map { ServiceDeployment.validateVersions($0, at: FieldPath("spec")) } ?? []
+            object["spec"].map { ServiceDeployment.validateVersions($0, at: FieldPath("spec")) + PublishedService.validateAuth($0, at: FieldPath("spec")) } ?? []
         })
 
     public static let secret = ResourceKind(
