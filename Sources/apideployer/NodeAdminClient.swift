@@ -48,6 +48,12 @@ struct NodeAdminClient {
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.trustRoots = .file(certificateFile)
             tls.certificateVerification = .noHostnameVerification
+            // A node whose admin API requires client certificates gets the one these name.
+            let environment = ProcessInfo.processInfo.environment
+            if let certificate = environment["APINODE_CLIENT_CERT"], let key = environment["APINODE_CLIENT_KEY"] {
+                tls.certificateChain = try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) }
+                tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
+            }
             configuration.tlsConfiguration = tls
         }
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)

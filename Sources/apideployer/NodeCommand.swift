@@ -45,14 +45,18 @@ struct NodeCommand: AsyncParsableCommand {
         @Option(help: "PEM private key of --tls-cert.")
         var tlsKey: String?
 
+        @Option(help: "PEM CA certificate(s): the admin API requires a client certificate they signed (with --tls-cert).")
+        var tlsClientCa: String?
+
         func validate() throws {
             guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+            if tlsClientCa != nil, tlsCert == nil { throw ValidationError("--tls-client-ca needs --tls-cert and --tls-key") }
         }
 
         func run() async throws {
             let logger = Logger(label: "apideployer.node")
             let directory = URL(fileURLWithPath: dataDir).standardizedFileURL
-            let tls = try tlsCert.map { try NodeTLS(certificateFile: $0, keyFile: tlsKey ?? "") }
+            let tls = try tlsCert.map { try NodeTLS(certificateFile: $0, keyFile: tlsKey ?? "", clientCAFile: tlsClientCa) }
             let certificate = tlsCert.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
             let services = try NodeAssembly.services(
                 directory: directory, host: host, port: port, tls: tls, certificateFile: certificate, logger: logger

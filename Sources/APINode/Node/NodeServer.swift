@@ -26,7 +26,7 @@ public struct NodeServer {
     ) throws -> some Service {
         let responder = NodeResponder(
             runtime: runtime, admin: AdminAPI(runtime: runtime, keys: AdminKeyStore(dataDirectory: runtime.dataDirectory)),
-            metrics: NodeMetrics(), queryLog: queryLog)
+            metrics: NodeMetrics(), queryLog: queryLog, adminNeedsClientCertificate: tls?.verifiesClients ?? false)
         let server: HTTPServerBuilder = try tls.map { try .tls(.http1(), tlsConfiguration: $0.configuration) } ?? .http1()
         let scheme = tls == nil ? "http" : "https"
         return Application(
@@ -36,12 +36,17 @@ public struct NodeServer {
     }
 }
 
-/// The node's TLS certificate chain and private key, read from PEM files.
+/// The node's TLS certificate chain and private key, read from PEM files, and optionally the CA
+/// whose client certificates the admin API requires.
 public struct NodeTLS: Sendable {
-    let configuration: TLSConfiguration
+    var configuration: TLSConfiguration
+    /// Whether the admin API requires a client certificate signed by the client CA.
+    var verifiesClients = false
 
-    /// Reads both files; errors name the file and what is wrong with it.
-    public init(certificateFile: String, keyFile: String) throws {
+    /// Reads the files; errors name the file and what is wrong with it. With `clientCAFile`, a
+    /// client certificate is checked against it when presented (a bad one fails the handshake)
+    /// and required on `/admin/api` — callers of the public API need none.
+    public init(certificateFile: String, keyFile: String, clientCAFile: String? = nil) throws {
         let chain: [NIOSSLCertificate]
         do {
             chain = try NIOSSLCertificate.fromPEMFile(certificateFile)
@@ -56,6 +61,18 @@ public struct NodeTLS: Sendable {
             throw NodeTLSError(message: "--tls-key \(keyFile): not a readable PEM private key")
         }
         configuration = .makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        if let clientCAFile {
+            let authorities: [NIOSSLCertificate]
+            do {
+                authorities = try NIOSSLCertificate.fromPEMFile(clientCAFile)
+            } catch {
+                throw NodeTLSError(message: "--tls-client-ca \(clientCAFile): not a readable PEM certificate (\(error))")
+            }
+            guard !authorities.isEmpty else { throw NodeTLSError(message: "--tls-client-ca \(clientCAFile): holds no certificate") }
+            configuration.trustRoots = .certificates(authorities)
+            configuration.certificateVerification = .optionalVerification
+            verifiesClients = true
+        }
     }
 }
 
@@ -65,12 +82,25 @@ public struct NodeTLSError: Error, CustomStringConvertible {
     public var description: String { message }
 }
 
+/// The request context of the node: the basic one plus the connection, whose TLS client
+/// certificate the admin API may require.
+struct NodeRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+}
+
 struct NodeResponder: HTTPResponder {
-    typealias Context = BasicRequestContext
+    typealias Context = NodeRequestContext
     let runtime: NodeRuntime
     let admin: AdminAPI
     let metrics: NodeMetrics
     let queryLog: QueryLog
+    let adminNeedsClientCertificate: Bool
     let publicAPI = PublicAPI()
     let pools = PoolRegistry()
 
@@ -142,6 +172,10 @@ struct NodeResponder: HTTPResponder {
             return json(answer.status, answer.body, requestID: requestID)
         }
         if segments.count >= 2, segments[0...1] == ["admin", "api"] {
+            // The handshake verified any certificate presented; here one must have been.
+            if adminNeedsClientCertificate, (try? await context.channel.nioSSL_peerCertificate().get()) == nil {
+                return json(401, QueryError(status: 401, errorType: "Unauthorized", message: "the admin API requires a client certificate").body)
+            }
             return try await adminResponse(request, path: Array(segments.dropFirst(2)))
         }
         return json(404, QueryError(status: 404, errorType: "NotFound", message: "no such path \(path)").body)

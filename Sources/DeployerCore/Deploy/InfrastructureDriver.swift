@@ -25,7 +25,7 @@ public struct ResolvedInfrastructure: Sendable, CustomStringConvertible {
     public static func references(of spec: Infrastructure.Spec) -> [SecretKeyRef] {
         let loggingReferences = spec.logging?.eventServer?.authKeySecretRef.map { [$0] } ?? []
         return switch spec.target {
-        case .static(let block): block.nodes.map(\.adminKeySecretRef) + loggingReferences
+        case .static(let block): block.nodes.flatMap { [$0.adminKeySecretRef] + ($0.tls?.references ?? []) } + loggingReferences
         default: loggingReferences
         }
     }

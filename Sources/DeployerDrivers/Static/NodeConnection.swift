@@ -4,6 +4,7 @@ import DeployerModel
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// Calls one API node: its admin API with an admin key, its public API, and `/isAlive/`.
 /// Connection failures, timeouts and 5xx answers become retryable `DriverError`s; 4xx
@@ -14,6 +15,8 @@ struct NodeConnection: Sendable {
     let adminKey: String
     let http: HTTPClient
     let timeout: TimeAmount
+    /// The node's own TLS settings (CA, client certificate); nil: the client's defaults.
+    let tls: TLSConfiguration?
 
     /// One answer: status and parsed JSON body (empty object when not JSON).
     struct Answer {
@@ -74,6 +77,8 @@ struct NodeConnection: Sendable {
     /// One attempt: a failure that another attempt may cure (no answer, 5xx) comes back as a
     /// `.failure`; a refused key throws at once.
     private func sendOnce(_ request: HTTPClientRequest, timeout: TimeAmount) async throws -> Result<Answer, DriverError> {
+        var request = request
+        if let tls { request.tlsConfiguration = tls }
         let response: HTTPClientResponse
         let bytes: ByteBuffer
         do {

@@ -4,6 +4,7 @@ import DeployerModel
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// The driver of `static` infrastructures: API nodes reached over their admin API.
 public struct StaticDriver: InfrastructureDriver {
@@ -109,7 +110,8 @@ public struct StaticDriver: InfrastructureDriver {
         return block.nodes.map { node in
             let base = node.url.hasSuffix("/") ? String(node.url.dropLast()) : node.url
             return NodeConnection(
-                name: node.name, baseURL: base, adminKey: infrastructure.secret(node.adminKeySecretRef) ?? "", http: http, timeout: timeout)
+                name: node.name, baseURL: base, adminKey: infrastructure.secret(node.adminKeySecretRef) ?? "", http: http, timeout: timeout,
+                tls: node.tls.map { Self.tlsConfiguration($0, infrastructure) })
         }
     }
 
@@ -121,6 +123,24 @@ public struct StaticDriver: InfrastructureDriver {
             for await result in group { results.append(result) }
             return results.sorted { $0.0 < $1.0 }.map(\.1)
         }
+    }
+
+    /// A client TLS configuration from a node's `tls` block (PEM values from its secrets). A PEM
+    /// value that cannot be read is left out: the node then refuses the connection, and the
+    /// infrastructure's probe reports it.
+    static func tlsConfiguration(_ settings: StaticTarget.NodeTLS, _ infrastructure: ResolvedInfrastructure) -> TLSConfiguration {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        let pem = { (reference: SecretKeyRef?) in reference.flatMap(infrastructure.secret).map { Array($0.utf8) } }
+        if let ca = pem(settings.caSecretRef), let roots = try? NIOSSLCertificate.fromPEMBytes(ca) {
+            configuration.trustRoots = .certificates(roots)
+        }
+        if let certificate = pem(settings.clientCertificateSecretRef), let key = pem(settings.clientKeySecretRef),
+            let chain = try? NIOSSLCertificate.fromPEMBytes(certificate), let privateKey = try? NIOSSLPrivateKey(bytes: key, format: .pem)
+        {
+            configuration.certificateChain = chain.map { .certificate($0) }
+            configuration.privateKey = .privateKey(privateKey)
+        }
+        return configuration
     }
 
     /// The node's mapping JSON (`strategy` RANDOM | HASH_BASED, `entries` with `proba`).

@@ -200,6 +200,13 @@ extension Infrastructure {
                     .forbidden, field: path.child(other).description,
                     detail: "only the \"\(type)\" block may be set when spec.type is \"\(type)\""))
         }
+        for (index, node) in (spec["static"]?["nodes"]?.arrayValue ?? []).enumerated() {
+            guard let tls = node["tls"], (tls["clientCertificateSecretRef"] == nil) != (tls["clientKeySecretRef"] == nil) else { continue }
+            errors.append(
+                FieldError(
+                    .required, field: path.child("static").child("nodes").index(index).child("tls").description,
+                    detail: "clientCertificateSecretRef and clientKeySecretRef go together"))
+        }
         return errors
     }
 }

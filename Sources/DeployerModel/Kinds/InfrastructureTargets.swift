@@ -4,6 +4,18 @@ public struct StaticTarget: Codable, Sendable, Hashable {
         public var name: String
         public var url: String
         public var adminKeySecretRef: SecretKeyRef
+        public var tls: NodeTLS?
+    }
+
+    /// How the deployer speaks TLS to a node: the CA its certificate is checked against
+    /// (default: the system's), and the client certificate its admin API may require (PEM).
+    public struct NodeTLS: Codable, Sendable, Hashable {
+        public var caSecretRef: SecretKeyRef?
+        public var clientCertificateSecretRef: SecretKeyRef?
+        public var clientKeySecretRef: SecretKeyRef?
+
+        /// The secrets it names.
+        public var references: [SecretKeyRef] { [caSecretRef, clientCertificateSecretRef, clientKeySecretRef].compactMap { $0 } }
     }
 
     public var nodes: [Node]
@@ -16,6 +28,13 @@ public struct StaticTarget: Codable, Sendable, Hashable {
                     .init("name", .string(.init(pattern: .dnsLabel)), required: true),
                     .init("url", .string(.init(pattern: .httpURL)), required: true),
                     .init("adminKeySecretRef", SecretKeyRef.schema, required: true),
+                    .init(
+                        "tls",
+                        .object([
+                            .init("caSecretRef", SecretKeyRef.schema),
+                            .init("clientCertificateSecretRef", SecretKeyRef.schema),
+                            .init("clientKeySecretRef", SecretKeyRef.schema),
+                        ])),
                 ]), listMapKeys: ["name"], maxItems: 256),
             required: true)
     ])
