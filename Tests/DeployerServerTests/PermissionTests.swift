@@ -1,6 +1,7 @@
 import DeployerCore
 import DeployerModel
 import DeployerServer
+import DeployerTesting
 import Foundation
 import Testing
 
@@ -203,73 +204,13 @@ import Testing
 
     // MARK: - Fixtures
 
-    /// Two stages, a Development infrastructure everyone may deploy to, a Production one only
-    /// CI deploys to, two services and their four deployments, and a secret.
+    /// A harness holding `SampleObjects.permissionWorld`.
     static func populated() async throws -> APITestHarness {
         let harness = try await APITestHarness()
-        let documents = try JSONValue.parseYAMLDocuments(
-            """
-            kind: Stage
-            metadata: {name: development}
-            spec: {displayName: Development, order: 10}
-            ---
-            kind: Stage
-            metadata: {name: production}
-            spec: {displayName: Production, order: 30}
-            ---
-            kind: Infrastructure
-            metadata: {name: dev}
-            spec:
-              stage: development
-              type: static
-              static: {nodes: [{name: a, url: "http://127.0.0.1:1", adminKeySecretRef: {name: node-keys, key: a}}]}
-              permissions:
-                - {group: everyone, view: true, deploy: true}
-            ---
-            kind: Infrastructure
-            metadata: {name: prod}
-            spec:
-              stage: production
-              type: static
-              static: {nodes: [{name: a, url: "http://127.0.0.1:2", adminKeySecretRef: {name: node-keys, key: a}}]}
-              permissions:
-                - {group: everyone, view: true}
-                - {group: ci, deploy: true}
-                - {group: platform-admins, admin: true}
-            ---
-            kind: PublishedService
-            metadata: {name: churn}
-            spec:
-              versions: [{version: v1, package: {sha256: "\(String(repeating: "a", count: 64))"}}]
-              permissions:
-                - {group: data-scientists, read: true, write: true, deploy: true}
-                - {group: ci, deploy: true}
-            ---
-            kind: PublishedService
-            metadata: {name: fraud}
-            spec:
-              versions: [{version: v1, package: {sha256: "\(String(repeating: "a", count: 64))"}}]
-              permissions:
-                - {group: fraud-team, admin: true}
-                - {group: data-scientists, read: true}
-                - {group: ci, deploy: true}
-            ---
-            kind: Secret
-            metadata: {name: node-keys}
-            stringData: {a: not-a-real-key}
-            """)
-        for document in documents {
+        for document in try JSONValue.parseYAMLDocuments(SampleObjects.permissionWorld) {
             let kind = try #require(ResourceKind.lookup(document["kind"]?.stringValue ?? ""))
-            var object = document
-            object["apiVersion"] = .string(ResourceKind.apiVersion)
-            let created = await harness.send("POST", path(kind.plural, nil), body: object)
+            let created = await harness.send("POST", path(kind.plural, nil), body: document)
             #expect(created.status == 201, "\(String(decoding: created.bodyBytes, as: UTF8.self))")
-        }
-        for service in ["churn", "fraud"] {
-            for infrastructure in ["dev", "prod"] {
-                let created = await harness.send("POST", path("servicedeployments", nil), body: newObject("servicedeployments", "\(service)-\(infrastructure)"))
-                #expect(created.status == 201)
-            }
         }
         return harness
     }

@@ -1,4 +1,5 @@
 import DeployerModel
+import DeployerTesting
 import Foundation
 import Testing
 
@@ -6,54 +7,6 @@ import Testing
 /// sees only what its groups may see, is refused what they may not change, and stops working
 /// once revoked.
 @Suite struct PermissionKubectlTests {
-    static let fixtures = """
-        apiVersion: apideployer.dev/v1alpha1
-        kind: Infrastructure
-        metadata: {name: dev}
-        spec:
-          stage: development
-          type: static
-          static: {nodes: [{name: a, url: "http://127.0.0.1:1", adminKeySecretRef: {name: node-keys, key: a}}]}
-          permissions: [{group: everyone, view: true, deploy: true}]
-        ---
-        apiVersion: apideployer.dev/v1alpha1
-        kind: Infrastructure
-        metadata: {name: prod}
-        spec:
-          stage: production
-          type: static
-          static: {nodes: [{name: a, url: "http://127.0.0.1:2", adminKeySecretRef: {name: node-keys, key: a}}]}
-          permissions: [{group: everyone, view: true}, {group: ci, deploy: true}]
-        ---
-        apiVersion: apideployer.dev/v1alpha1
-        kind: PublishedService
-        metadata: {name: churn}
-        spec:
-          versions: [{version: v1, package: {sha256: "\(String(repeating: "a", count: 64))"}}]
-          permissions: [{group: data-scientists, read: true, deploy: true}]
-        ---
-        apiVersion: apideployer.dev/v1alpha1
-        kind: PublishedService
-        metadata: {name: secret-project}
-        spec:
-          versions: [{version: v1, package: {sha256: "\(String(repeating: "a", count: 64))"}}]
-          permissions: [{group: research, admin: true}]
-        ---
-        apiVersion: apideployer.dev/v1alpha1
-        kind: Secret
-        metadata: {name: node-keys}
-        stringData: {a: not-a-real-key}
-        """
-
-    static func deployment(_ name: String, service: String, infrastructure: String) -> String {
-        """
-        apiVersion: apideployer.dev/v1alpha1
-        kind: ServiceDeployment
-        metadata: {name: \(name)}
-        spec: {service: \(service), infrastructure: \(infrastructure), version: v1}
-        """
-    }
-
     @Test func aUsersTokenSeesOnlyWhatItsGroupsMaySee() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
@@ -67,54 +20,49 @@ import Testing
             try await run(Products.apideployer, arguments + ["--kubeconfig", server.kubeconfigPath], in: scratch.url)
         }
         let admin = server.kubeconfigPath
-        let objects = [
-            Self.fixtures, Self.deployment("churn-dev", service: "churn", infrastructure: "dev"),
-            Self.deployment("churn-prod", service: "churn", infrastructure: "prod"),
-            Self.deployment("hidden-dev", service: "secret-project", infrastructure: "dev"),
-        ].joined(separator: "\n---\n")
         let file = scratch.url.appendingPathComponent("objects.yaml").path
-        try objects.write(toFile: file, atomically: true, encoding: .utf8)
+        try SampleObjects.permissionWorld.write(toFile: file, atomically: true, encoding: .utf8)
         let applied = try await kubectl(admin, "apply", "-f", file)
         #expect(applied.status == 0, "\(applied.errors)")
 
-        let created = try await apideployer("token", "create", "--user", "alice", "--groups", "data-scientists", "--expires", "30d")
+        let created = try await apideployer("token", "create", "--user", "fred", "--groups", "fraud-team", "--expires", "30d")
         #expect(created.status == 0, "\(created.errors)")
         let token = created.output.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(token.count >= 40)
-        let alice = scratch.url.appendingPathComponent("alice.kubeconfig").path
+        let fred = scratch.url.appendingPathComponent("fred.kubeconfig").path
         var config = try #require(try JSONValue.parseYAMLDocuments(String(contentsOfFile: admin, encoding: .utf8)).first)
         var users = try #require(config["users"]?.arrayValue)
         users[0]["user"]?["token"] = .string(token)
         config["users"] = .array(users)
-        try config.yamlString().write(toFile: alice, atomically: true, encoding: .utf8)
+        try config.yamlString().write(toFile: fred, atomically: true, encoding: .utf8)
 
-        let deployments = try await kubectl(alice, "get", "servicedeployments", "-o", "name")
+        let deployments = try await kubectl(fred, "get", "servicedeployments", "-o", "name")
         #expect(deployments.status == 0, "\(deployments.errors)")
         #expect(
             deployments.output.split(separator: "\n").sorted()
-                == ["servicedeployment.apideployer.dev/churn-dev", "servicedeployment.apideployer.dev/churn-prod"])
-        let services = try await kubectl(alice, "get", "publishedservices", "-o", "name")
-        #expect(services.output == "publishedservice.apideployer.dev/churn\n")
-        let secrets = try await kubectl(alice, "get", "secrets.apideployer.dev")
+                == ["servicedeployment.apideployer.dev/fraud-dev", "servicedeployment.apideployer.dev/fraud-prod"])
+        let services = try await kubectl(fred, "get", "publishedservices", "-o", "name")
+        #expect(services.output == "publishedservice.apideployer.dev/fraud\n")
+        let secrets = try await kubectl(fred, "get", "secrets.apideployer.dev")
         #expect(secrets.status == 0 && !secrets.output.contains("node-keys") && secrets.errors.contains("No resources found"))
-        let hidden = try await kubectl(alice, "get", "publishedservice", "secret-project")
+        let hidden = try await kubectl(fred, "get", "publishedservice", "churn")
         #expect(hidden.status != 0 && hidden.errors.contains("NotFound"), "\(hidden.errors)")
-        let refused = try await kubectl(alice, "delete", "servicedeployment", "churn-prod")
+        let refused = try await kubectl(fred, "delete", "servicedeployment", "fraud-prod")
         #expect(refused.status != 0 && refused.errors.contains("Forbidden"), "\(refused.errors)")
         #expect(refused.errors.contains("infrastructure \"prod\""), "the refusal says which permission is missing")
-        let allowed = try await kubectl(alice, "delete", "servicedeployment", "churn-dev", "--wait=false")
+        let allowed = try await kubectl(fred, "delete", "servicedeployment", "fraud-dev", "--wait=false")
         #expect(allowed.status == 0, "\(allowed.errors)")
 
         let impersonated = try await kubectl(admin, "--as", "alice", "--as-group", "data-scientists", "get", "publishedservices", "-o", "name")
-        #expect(impersonated.output == "publishedservice.apideployer.dev/churn\n", "\(impersonated.errors)")
-        let escalation = try await kubectl(alice, "--as", "admin", "--as-group", "system:masters", "get", "secrets.apideployer.dev")
+        #expect(impersonated.output == "publishedservice.apideployer.dev/churn\npublishedservice.apideployer.dev/fraud\n", "\(impersonated.errors)")
+        let escalation = try await kubectl(fred, "--as", "admin", "--as-group", "system:masters", "get", "secrets.apideployer.dev")
         #expect(escalation.status != 0 && escalation.errors.contains("Forbidden"), "\(escalation.errors)")
 
         let listed = try await apideployer("token", "list")
-        let id = try #require(listed.output.split(separator: "\n").first { $0.contains("alice") }?.split(separator: " ").first)
+        let id = try #require(listed.output.split(separator: "\n").first { $0.contains("fred") }?.split(separator: " ").first)
         #expect(!listed.output.contains(token), "a listing never shows the token")
         #expect(try await apideployer("token", "revoke", String(id)).status == 0)
-        let revoked = try await kubectl(alice, "get", "servicedeployments")
+        let revoked = try await kubectl(fred, "get", "servicedeployments")
         #expect(revoked.status != 0 && revoked.errors.contains("provide credentials"), "\(revoked.errors)")
         await server.stop()
     }
