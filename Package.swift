@@ -140,7 +140,7 @@ let package = Package(
         .target(
             name: "DeployerStores",
             dependencies: [
-                "DeployerCore",
+                "DeployerCore", "CloudHTTP",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -223,8 +223,10 @@ let package = Package(
         .testTarget(
             name: "DeployerServerTests",
             dependencies: [
-                "DeployerServer", "DeployerCore", "DeployerTesting", "CloudHTTP",
+                "DeployerServer", "DeployerCore", "DeployerTesting", "CloudHTTP", "DeployerStores",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -36,6 +36,13 @@ public struct ListResult: Sendable {
     public let continueToken: String?
     public let remainingItemCount: Int?
 
+    public init(items: [StoredObject], resourceVersion: UInt64, continueToken: String?, remainingItemCount: Int?) {
+        self.items = items
+        self.resourceVersion = resourceVersion
+        self.continueToken = continueToken
+        self.remainingItemCount = remainingItemCount
+    }
+
     /// The items `keep` accepts; the remaining count is left out (it would count the others).
     public func filter(_ keep: (StoredObject) -> Bool) -> ListResult {
         ListResult(items: items.filter(keep), resourceVersion: resourceVersion, continueToken: continueToken, remainingItemCount: nil)

@@ -104,7 +104,7 @@ public struct LabelSelector: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// A field selector over `metadata.name` and `metadata.namespace` (`=`, `==`, `!=`).
-public struct FieldSelector: Sendable, Hashable {
+public struct FieldSelector: Sendable, Hashable, CustomStringConvertible {
     let requirements: [(field: String, value: String, equal: Bool)]
 
     /// Selects every object.
@@ -127,6 +127,11 @@ public struct FieldSelector: Sendable, Hashable {
             requirements.append((field, pieces[1].trimmingCharacters(in: .whitespaces), equal))
         }
         self.init(requirements: requirements)
+    }
+
+    /// The selector as a query parameter writes it.
+    public var description: String {
+        requirements.map { "\($0.field)\($0.equal ? "=" : "!=")\($0.value)" }.joined(separator: ",")
     }
 
     /// The exact name this selector asks for, if any (what `kubectl wait` sends).

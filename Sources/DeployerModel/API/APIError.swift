@@ -50,7 +50,7 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         message = status["message"]?.stringValue ?? ""
         name = status["details"]?["name"]?.stringValue
         kind = status["details"]?["kind"]?.stringValue
-        causes = []
+        causes = (status["details"]?["causes"]?.arrayValue ?? []).map(FieldError.init(cause:))
     }
 }
 

@@ -38,6 +38,15 @@ public struct FieldError: Error, Sendable, Hashable, CustomStringConvertible {
         self.detail = detail
     }
 
+    /// A cause read back from a `Status`; its message becomes the detail (without the label).
+    init(cause: JSONValue) {
+        reason = Reason(rawValue: cause["reason"]?.stringValue ?? "") ?? .invalid
+        field = cause["field"]?.stringValue ?? ""
+        value = nil
+        let message = cause["message"]?.stringValue ?? ""
+        detail = message.hasPrefix(reason.label + ": ") ? String(message.dropFirst(reason.label.count + 2)) : message
+    }
+
     /// The same error without the offending value (for fields holding secrets).
     public var redacted: FieldError { FieldError(reason, field: field, detail: detail) }
 
