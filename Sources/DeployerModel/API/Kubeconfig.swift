@@ -1,4 +1,5 @@
-/// A kubeconfig file (`clientcmd/api/v1`): the subset our server writes and our CLI reads.
+/// A kubeconfig file (`clientcmd/api/v1`): clusters (server, CA), users (token or token file,
+/// client certificate and key, exec credential plugin) and contexts.
 public struct Kubeconfig: Codable, Sendable {
     public struct NamedCluster: Codable, Sendable {
         public struct Cluster: Codable, Sendable {
@@ -6,6 +7,12 @@ public struct Kubeconfig: Codable, Sendable {
             public var certificateAuthorityData: String?
             public var certificateAuthority: String?
             public var insecureSkipTLSVerify: Bool?
+
+            public init(server: String, certificateAuthorityData: String? = nil, certificateAuthority: String? = nil) {
+                self.server = server
+                self.certificateAuthorityData = certificateAuthorityData
+                self.certificateAuthority = certificateAuthority
+            }
 
             enum CodingKeys: String, CodingKey {
                 case server
@@ -22,6 +29,51 @@ public struct Kubeconfig: Codable, Sendable {
     public struct NamedUser: Codable, Sendable {
         public struct User: Codable, Sendable {
             public var token: String?
+            public var tokenFile: String?
+            public var clientCertificateData: String?
+            public var clientKeyData: String?
+            public var clientCertificate: String?
+            public var clientKey: String?
+            public var exec: ExecConfig?
+
+            public init(token: String? = nil) { self.token = token }
+
+            enum CodingKeys: String, CodingKey {
+                case token, tokenFile, exec
+                case clientCertificateData = "client-certificate-data"
+                case clientKeyData = "client-key-data"
+                case clientCertificate = "client-certificate"
+                case clientKey = "client-key"
+            }
+        }
+
+        /// An exec credential plugin (`client.authentication.k8s.io/v1`).
+        public struct ExecConfig: Codable, Sendable {
+            public struct Variable: Codable, Sendable {
+                public var name: String
+                public var value: String
+            }
+
+            public var apiVersion: String
+            public var command: String
+            public var args: [String]?
+            public var env: [Variable]?
+            public var interactiveMode: String?
+            public var provideClusterInfo: Bool?
+            public var installHint: String?
+
+            public init(
+                apiVersion: String, command: String, args: [String]? = nil, env: [Variable]? = nil, interactiveMode: String? = nil,
+                provideClusterInfo: Bool? = nil, installHint: String? = nil
+            ) {
+                self.apiVersion = apiVersion
+                self.command = command
+                self.args = args
+                self.env = env
+                self.interactiveMode = interactiveMode
+                self.provideClusterInfo = provideClusterInfo
+                self.installHint = installHint
+            }
         }
 
         public var name: String
