@@ -62,7 +62,7 @@ import Testing
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let jwks = directory.appendingPathComponent("jwks.json").path
-        FileManager.default.createFile(atPath: jwks, contents: Data(try issuer.jwks()))
+        try Data(try issuer.jwks()).write(to: URL(fileURLWithPath: jwks))
         let provider = ExternalIdentityProvider(
             verifier: JWTVerifier(issuer: issuer.issuer, audience: "apideployer"), keys: JWKSource(.file(jwks), http: nil))
         let harness = try await APITestHarness(provider: provider)
