@@ -142,6 +142,35 @@ import Testing
         #expect(status.status == 403, "only the controller writes status")
     }
 
+    @Test func whatCarriesTheControllersPowersStaysWithGlobalAdmins() async throws {
+        let harness = try await Self.populated()
+        let paula = try harness.token(for: "paula", groups: ["platform-admins"])
+        let ci = try harness.token(for: "ci", groups: ["ci"])
+        let fred = try harness.token(for: "fred", groups: ["fraud-team"])
+        let patch = { (path: String, body: JSONValue, token: String) async in
+            await harness.send("PATCH", path, body: body, contentType: "application/merge-patch+json", token: token).status
+        }
+        let prod = Self.path("infrastructures", "prod")
+        let node: JSONValue = ["name": "a", "url": "http://203.0.113.9:1", "adminKeySecretRef": ["name": "node-keys", "key": "a"]]
+        #expect(await patch(prod, ["spec": ["static": ["nodes": [node]]]], paula) == 403, "the node key would go to another URL")
+        #expect(await patch(prod, ["spec": ["resyncPeriod": "1m"]], paula) == 200)
+        let exec: JSONValue = ["spec": ["hooks": ["preDeploy": [["name": "x", "exec": ["command": ["/bin/true"], "timeoutSeconds": 5]]]]]]
+        let http: JSONValue = ["spec": ["hooks": ["postDeploy": [["name": "notify", "http": ["url": "https://hooks.example.com/x", "timeoutSeconds": 5]]]]]]
+        #expect(await patch(prod, exec, paula) == 403)
+        #expect(await patch(prod, http, paula) == 200)
+        let deployment = Self.path("servicedeployments", "churn-prod")
+        #expect(await patch(deployment, exec, ci) == 403, "exec hooks run on the controller's machine")
+        #expect(await patch(deployment, http, ci) == 200)
+        let fraud = Self.path("publishedservices", "fraud")
+        let keys: JSONValue = ["spec": ["auth": ["mode": "apiKeys", "apiKeys": [["secretRef": ["name": "node-keys", "key": "a"]]]]]]
+        #expect(await patch(fraud, keys, fred) == 200, "API keys reach the nodes only as digests")
+        let jwks: JSONValue = ["spec": ["auth": ["mode": "jwt", "apiKeys": .null, "jwt": ["issuer": "https://idp", "audience": "a", "jwksSecretRef": ["name": "node-keys", "key": "a"]]]]]
+        let refused = await harness.send("PATCH", fraud, body: jwks, contentType: "application/merge-patch+json", token: fred)
+        #expect(refused.status == 403)
+        #expect(try harness.json(refused)["message"]?.stringValue?.contains("jwksSecretRef") == true)
+        #expect(await patch(fraud, jwks, harness.adminToken) == 200, "global admins may")
+    }
+
     @Test func aWatchShowsObjectsLeavingAndEnteringTheCallersView() async throws {
         let harness = try await Self.populated()
         let alice = try harness.token(for: "alice", groups: ["data-scientists"])

@@ -72,6 +72,10 @@ public enum AccessChange: Sendable {
 /// - Deployments: Read on the service and View on the infrastructure to see; Deploy on both
 ///   (before and after the change) to create, update or delete.
 /// - Secrets and leases: global admins only. Status is written by global admins (the controller).
+/// - Whatever would hand the controller's powers to someone else stays with global admins:
+///   `exec` hooks (they run on the controller's machine), an infrastructure's targets, endpoints
+///   and secret references (where the controller sends node keys and credentials), and a JWKS
+///   taken from a secret (its content is sent to the nodes).
 public enum AccessRules {
     /// The caller's rights from an infrastructure's `spec.permissions`.
     public static func infrastructureRights(_ caller: Caller, _ permissions: JSONValue?) -> InfrastructureRights {
@@ -131,10 +135,11 @@ public enum AccessRules {
     private static func checkCreate(_ caller: Caller, _ kind: ResourceKind, _ object: JSONValue, context: AccessContext) -> AccessDecision {
         switch kind {
         case .publishedService:
+            if let refusal = controllerPowers(kind, before: nil, after: object) { return refusal }
             if serviceRights(caller, object["spec"]?["permissions"]).contains(.admin) { return .allowed }
             return .forbidden("a new published service must give one of your groups admin in spec.permissions")
         case .serviceDeployment:
-            return needsDeploy(caller, object, context: context)
+            return controllerPowers(kind, before: nil, after: object) ?? needsDeploy(caller, object, context: context)
         default:
             return .forbidden("only global admins create \(kind.plural)")
         }
@@ -148,10 +153,10 @@ public enum AccessRules {
             guard infrastructureRights(caller, before["spec"]?["permissions"]).contains(.admin) else {
                 return .forbidden("editing an infrastructure needs admin on it")
             }
-            return .allowed
+            return controllerPowers(kind, before: before, after: after) ?? .allowed
         case .publishedService:
             let rights = serviceRights(caller, before["spec"]?["permissions"])
-            if rights.contains(.admin) { return .allowed }
+            if rights.contains(.admin) { return controllerPowers(kind, before: before, after: after) ?? .allowed }
             var beforeSpec = before["spec"]
             var afterSpec = after["spec"]
             beforeSpec?["versions"] = nil
@@ -160,7 +165,8 @@ public enum AccessRules {
             return rights.contains(.write) ? .allowed : .forbidden("changing the versions of a published service needs write on it")
         case .serviceDeployment:
             let decision = needsDeploy(caller, before, context: context)
-            return decision == .allowed ? needsDeploy(caller, after, context: context) : decision
+            guard decision == .allowed else { return decision }
+            return controllerPowers(kind, before: before, after: after) ?? needsDeploy(caller, after, context: context)
         default:
             return .forbidden("only global admins change \(kind.plural)")
         }
@@ -176,6 +182,42 @@ public enum AccessRules {
         default:
             return .forbidden("only global admins delete \(kind.plural)")
         }
+    }
+
+    /// The refusal of a change by someone other than a global admin that touches what only
+    /// they may set (see the type's documentation); nil when there is none.
+    private static func controllerPowers(_ kind: ResourceKind, before: JSONValue?, after: JSONValue) -> AccessDecision? {
+        let (old, new) = (before?["spec"], after["spec"])
+        if execHooks(old) != execHooks(new) {
+            return .forbidden("exec hooks run on the controller's machine: only global admins set them")
+        }
+        if old?["auth"]?["jwt"]?["jwksSecretRef"] != new?["auth"]?["jwt"]?["jwksSecretRef"] {
+            return .forbidden("auth.jwt.jwksSecretRef sends a secret's content to the nodes: only global admins set it")
+        }
+        if kind == .infrastructure {
+            var (kept, wanted) = (old ?? [:], new ?? [:])
+            for field in ["permissions", "hooks", "resyncPeriod"] {
+                kept[field] = nil
+                wanted[field] = nil
+            }
+            if kept != wanted {
+                return .forbidden(
+                    "an infrastructure's targets, endpoints and secret references are set by global admins (its admins change permissions, hooks and resyncPeriod)"
+                )
+            }
+        }
+        return nil
+    }
+
+    /// Every `exec` hook of a spec, by phase and name.
+    private static func execHooks(_ spec: JSONValue?) -> [String: JSONValue] {
+        var hooks: [String: JSONValue] = [:]
+        for (phase, entries) in spec?["hooks"]?.objectValue ?? [:] {
+            for hook in entries.arrayValue ?? [] where hook["exec"] != nil {
+                hooks["\(phase)/\(hook["name"]?.stringValue ?? "")"] = hook["exec"]
+            }
+        }
+        return hooks
     }
 
     private static func needsDeploy(_ caller: Caller, _ deployment: JSONValue, context: AccessContext) -> AccessDecision {
