@@ -86,7 +86,7 @@ public struct FeatureMapping: Sendable {
     private func column(_ name: String, type: ElementType, rows: [[String: FeatureValue]]) throws -> Tensor {
         switch type {
         case .string:
-            let values = try rows.map { features -> String in
+            let values = rows.map { features -> String in
                 switch features[name] ?? .missing {
                 case .string(let text): return text
                 case .number(let number): return number.rounded() == number ? String(Int64(number)) : String(number)

@@ -27,7 +27,7 @@ final class LookupEndpoint: Sendable {
             throw SQLEndpointError(message: "table \"\(lookup.table)\" has no key column \"\(missing)\" (columns: \(columns.joined(separator: ", ")))")
         }
         let keys = lookup.keys.map(quoted).joined(separator: ", ")
-        try file.run("CREATE INDEX IF NOT EXISTS \(quoted("apideployer_lookup_" + lookup.table)) ON \(quoted(lookup.table)) (\(keys))")
+        _ = try file.run("CREATE INDEX IF NOT EXISTS \(quoted("apideployer_lookup_" + lookup.table)) ON \(quoted(lookup.table)) (\(keys))")
     }
 
     /// Answers the items (`data` objects holding every key column), in order.

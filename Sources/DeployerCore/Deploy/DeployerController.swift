@@ -93,7 +93,7 @@ public struct DeployerController<C: Clock>: Service where C.Duration == Duration
             }
             group.addTask {
                 // Shutdown may come before the first lists: then the controllers never start.
-                try? await cancelWhenGracefulShutdown {
+                await cancelWhenGracefulShutdown {
                     for informer in [deployments, infrastructures, services, secrets] { await informer.waitUntilSynced() }
                 }
                 guard [deployments, infrastructures, services, secrets].allSatisfy(\.hasSynced), !Task.isCancelled else { return }

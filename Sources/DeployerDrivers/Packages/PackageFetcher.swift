@@ -39,7 +39,7 @@ public struct PackageFetcher: PackageSource {
             throw DriverError("fetching the package from \(url) answered HTTP \(response.status.code)", isPermanent: response.status.code == 404)
         }
         let partial = cache.appendingPathComponent(".\(sha256).\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: partial.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: partial.path, contents: nil)
         let handle = try FileHandle(forWritingTo: partial)
         var hasher = SHA256()
         do {

@@ -38,7 +38,7 @@ struct HTTPAdapter: HTTPResponder {
             if let refusal = await packages.refusal(authorization: authorization) { return refusal }
             let file = packages.temporaryFile()
             do {
-                FileManager.default.createFile(atPath: file.path, contents: nil, attributes: [.posixPermissions: 0o600])
+                _ = FileManager.default.createFile(atPath: file.path, contents: nil, attributes: [.posixPermissions: 0o600])
                 let handle = try FileHandle(forWritingTo: file)
                 defer { try? handle.close() }
                 var received = 0
