@@ -209,7 +209,17 @@ let package = Package(
         .testTarget(name: "APINodeTests", dependencies: ["APINode", "ModelRuntime", "DeployerModel", "DeployerTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "DeployerCoreTests", dependencies: ["DeployerCore", "DeployerModel", "ReconcileKit", "DeployerTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "EventServerTests", dependencies: ["EventServer", "DeployerModel"], swiftSettings: swiftSettings),
-        .testTarget(name: "CloudHTTPTests", dependencies: ["CloudHTTP", "DeployerModel"], exclude: ["Peers"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CloudHTTPTests",
+            dependencies: [
+                "CloudHTTP", "DeployerModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            exclude: ["Peers"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EventShippingTests",
             dependencies: ["EventShipping", "EventServer", "DeployerModel", .product(name: "AsyncHTTPClient", package: "async-http-client")],

@@ -8,6 +8,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 requirements=$(realpath "${1:-$here/requirements-test.txt}")
 key=$(cat "$requirements" "$here/requirements-test.txt" | sha256sum | cut -c1-16)
 venv="${APIDEPLOYER_TEST_VENV:-/var/tmp/apideployer-venv-$(basename "$requirements" .txt)-$key}"
+# One builder at a time: tests running in parallel may ask for the same environment at once.
+exec 9>"$venv.lock"
+flock 9
 if [ ! -x "$venv/bin/python" ] || ! cmp -s "$requirements" "$venv/requirements.txt"; then
   rm -rf "$venv"
   python3 -m venv "$venv" >&2

@@ -94,7 +94,7 @@ import Testing
 
     @Test func botocoreAgreesOnRandomRequests() throws {
         let seed = UInt32.random(in: 1...UInt32.max)
-        let vectors = try Self.botocoreVectors(seed: seed, count: 300)
+        let vectors = try JSONValue.parse(Array(try CloudPeers.run("botocore_sigv4.py", [String(seed), "300"]).utf8)).arrayValue ?? []
         #expect(vectors.count == 300)
         var mismatches: [String] = []
         for vector in vectors {
@@ -119,33 +119,6 @@ import Testing
         }
         #expect(mismatches.isEmpty, "seed \(seed): \(mismatches.count) mismatches; first:\n\(mismatches.first ?? "")")
     }
-
-    /// Runs the botocore generator in the pinned AWS peers' environment.
-    static func botocoreVectors(seed: UInt32, count: Int) throws -> [JSONValue] {
-        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let python = try Self.output("/usr/bin/env", ["bash", repository.appendingPathComponent("hack/python-env.sh").path,
-            repository.appendingPathComponent("hack/requirements-aws.txt").path]).trimmingCharacters(in: .whitespacesAndNewlines)
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Peers/botocore_sigv4.py").path
-        return try JSONValue.parse(Array(try Self.output(python, [script, String(seed), String(count)]).utf8)).arrayValue ?? []
-    }
-
-    static func output(_ executable: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw SigV4TestFailure("\(executable) \(arguments) exited with \(process.terminationStatus)") }
-        return String(decoding: data, as: UTF8.self)
-    }
-}
-
-struct SigV4TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// Hex SHA-256 for the test's own hashes.
