@@ -28,11 +28,31 @@ enum NodeAssembly {
         return wrapperPath
     }
 
+    /// For `node serve --platform`: initialises the data directory if needed, imports the
+    /// package (once) and activates it, and returns the platform contract for its endpoint.
+    static func preparePlatform(
+        _ platform: PlatformServing.Platform, package: URL, endpoint: String?, directory: URL, environment: [String: String], logger: Logger
+    ) async throws -> PlatformServing {
+        if !FileManager.default.fileExists(atPath: directory.appendingPathComponent("services").path) { try initialize(directory) }
+        let (service, version) = try validateArchive(package)
+        let runtime = try NodeRuntime(dataDirectory: directory, logger: logger)
+        if (try? await runtime.service(service)) == nil { try await runtime.createService(service) }
+        if try await !runtime.service(service).generations.contains(where: { $0.id == version }) {
+            _ = try await runtime.importGeneration(service: service, archive: package)
+        }
+        try await runtime.switchTo(service: service, generation: version)
+        let endpoints = runtime.table.services[service]?.generations[version]?.manifest.endpoints ?? []
+        guard let chosen = endpoint.map({ wanted in endpoints.first { $0.id == wanted } }) ?? endpoints.first else {
+            throw CLIError("--endpoint \(endpoint ?? ""): the package has no such endpoint (it has \(endpoints.map(\.id).joined(separator: ", ")))")
+        }
+        return try PlatformServing(platform: platform, service: service, endpoint: chosen.id, type: chosen.type, environment: environment)
+    }
+
     /// The services of one node, in start order: the Python workers, the query log writer, then
     /// the server (so the server stops first, in-flight queries still log and still have their
     /// workers). `onListening` gets the base URL.
     static func services(
-        directory: URL, host: String, port: Int, tls: NodeTLS?, certificateFile: String?, logger: Logger,
+        directory: URL, host: String, port: Int, tls: NodeTLS?, certificateFile: String?, platform: PlatformServing? = nil, logger: Logger,
         onListening: @escaping @Sendable (String) async -> Void
     ) throws -> [ServiceGroupConfiguration.ServiceConfiguration] {
         guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("services").path) else {
@@ -42,7 +62,9 @@ enum NodeAssembly {
         let targets = runtime.table.services.values.flatMap { $0.logging?.eventServers ?? [] }
         let (queryLog, queryLogWriter) = QueryLog.make(dataDirectory: directory, targets: targets, logger: logger)
         let live = LiveNode.file(in: directory)
-        let server = try NodeServer.make(runtime: runtime, queryLog: queryLog, host: host, port: port, tls: tls, logger: logger) { url in
+        let server = try NodeServer.make(
+            runtime: runtime, queryLog: queryLog, host: host, port: port, tls: tls, platform: platform, logger: logger
+        ) { url in
             try? LiveNode(url: url, pid: getpid(), certificateFile: certificateFile).write(to: live)
             await onListening(url)
         }

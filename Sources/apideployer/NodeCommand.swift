@@ -36,8 +36,8 @@ struct NodeCommand: AsyncParsableCommand {
         @Option(help: "Address to listen on.")
         var host = "127.0.0.1"
 
-        @Option(help: "Port to listen on (0 picks a free one).")
-        var port = 12000
+        @Option(help: "Port to listen on (0 picks a free one; default 12000, or the platform's with --platform).")
+        var port: Int?
 
         @Option(help: "PEM certificate chain: serve HTTPS (with --tls-key).")
         var tlsCert: String?
@@ -48,9 +48,20 @@ struct NodeCommand: AsyncParsableCommand {
         @Option(help: "PEM CA certificate(s): the admin API requires a client certificate they signed (with --tls-cert).")
         var tlsClientCa: String?
 
+        @Option(help: "Also answer a managed platform's serving contract: sagemaker, azureml, vertexai or snowpark (with --package).")
+        var platform: PlatformServing.Platform?
+
+        @Option(help: "With --platform: the package to serve (imported and activated at start).")
+        var package: String?
+
+        @Option(help: "With --platform: the endpoint the platform's routes score (default: the package's first).")
+        var endpoint: String?
+
         func validate() throws {
             guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
             if tlsClientCa != nil, tlsCert == nil { throw ValidationError("--tls-client-ca needs --tls-cert and --tls-key") }
+            if (platform == nil) != (package == nil) { throw ValidationError("--platform and --package go together") }
+            if endpoint != nil, platform == nil { throw ValidationError("--endpoint needs --platform") }
         }
 
         func run() async throws {
@@ -58,8 +69,15 @@ struct NodeCommand: AsyncParsableCommand {
             let directory = URL(fileURLWithPath: dataDir).standardizedFileURL
             let tls = try tlsCert.map { try NodeTLS(certificateFile: $0, keyFile: tlsKey ?? "", clientCAFile: tlsClientCa) }
             let certificate = tlsCert.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+            let environment = ProcessInfo.processInfo.environment
+            var serving: PlatformServing?
+            if let platform, let package {
+                serving = try await NodeAssembly.preparePlatform(
+                    platform, package: URL(fileURLWithPath: package), endpoint: endpoint, directory: directory, environment: environment, logger: logger)
+            }
+            let chosenPort = port ?? platform.map { PlatformServing.port(for: $0, environment: environment) } ?? 12000
             let services = try NodeAssembly.services(
-                directory: directory, host: host, port: port, tls: tls, certificateFile: certificate, logger: logger
+                directory: directory, host: host, port: chosenPort, tls: tls, certificateFile: certificate, platform: serving, logger: logger
             ) { url in
                 printFlushed("apinode: serving on \(url)")
             }
@@ -156,3 +174,5 @@ struct NodeCommand: AsyncParsableCommand {
         }
     }
 }
+
+extension PlatformServing.Platform: ExpressibleByArgument {}

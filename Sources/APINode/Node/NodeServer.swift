@@ -21,12 +21,12 @@ public struct NodeServer {
     /// Builds the application on `host:port` (0 picks a free port), over HTTPS when `tls` is
     /// given; `onListening` gets the URL.
     public static func make(
-        runtime: NodeRuntime, queryLog: QueryLog, host: String, port: Int, tls: NodeTLS? = nil, logger: Logger,
-        onListening: @escaping @Sendable (String) async -> Void
+        runtime: NodeRuntime, queryLog: QueryLog, host: String, port: Int, tls: NodeTLS? = nil, platform: PlatformServing? = nil,
+        logger: Logger, onListening: @escaping @Sendable (String) async -> Void
     ) throws -> some Service {
         let responder = NodeResponder(
             runtime: runtime, admin: AdminAPI(runtime: runtime, keys: AdminKeyStore(dataDirectory: runtime.dataDirectory)),
-            metrics: NodeMetrics(), queryLog: queryLog, adminNeedsClientCertificate: tls?.verifiesClients ?? false)
+            metrics: NodeMetrics(), queryLog: queryLog, adminNeedsClientCertificate: tls?.verifiesClients ?? false, platform: platform)
         let server: HTTPServerBuilder = try tls.map { try .tls(.http1(), tlsConfiguration: $0.configuration) } ?? .http1()
         let scheme = tls == nil ? "http" : "https"
         return Application(
@@ -101,6 +101,8 @@ struct NodeResponder: HTTPResponder {
     let metrics: NodeMetrics
     let queryLog: QueryLog
     let adminNeedsClientCertificate: Bool
+    /// The managed platform whose serving contract the node also answers.
+    let platform: PlatformServing?
     let publicAPI = PublicAPI()
     let pools = PoolRegistry()
 
@@ -116,59 +118,12 @@ struct NodeResponder: HTTPResponder {
             fields.append(HTTPField(name: .contentType, value: "text/plain; version=0.0.4"))
             return Response(status: .ok, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition(queryLog: queryLog, table: runtime.table))))
         }
+        if let platform, let route = platform.route(method: request.method.rawValue, path: path) {
+            return await platformResponse(request, platform: platform, route: route)
+        }
         if segments.count == 6, segments[0...2] == ["public", "api", "v1"] {
-            let body: ByteBuffer
-            do {
-                body = try await request.body.collect(upTo: NodeServer.maximumQueryBytes)
-            } catch {
-                return json(413, QueryError(status: 413, errorType: "PayloadTooLarge", message: "the body is larger than \(NodeServer.maximumQueryBytes) bytes").body)
-            }
-            let started = ContinuousClock.now
-            let table = runtime.table
-            let bytes = Array(body.readableBytesView)
-            let query = Self.query(request.uri.query ?? "")
-            let tuning = table.services[segments[3]]?.tuning[segments[4]] ?? .defaults
-            let pool = pools.pool(service: segments[3], endpoint: segments[4], tuning: tuning)
-            let publicAPI = self.publicAPI
-            let forcedGeneration = request.headers[Self.forcedGenerationHeader]
-            var caller: String?
-            if let gate = table.services[segments[3]]?.callerGate {
-                switch await gate.admit(request.headers[.authorization], endpoint: segments[4], adminKeys: admin.keys) {
-                case .allowed(let id): caller = id
-                case .unauthorized: return json(401, QueryError(status: 401, errorType: "Unauthorized", message: "authentication required").body)
-                case .forbidden:
-                    return json(403, QueryError(status: 403, errorType: "Forbidden", message: "this key may not query endpoint \(segments[4])").body)
-                }
-            }
-            let answer: PublicAPI.Answer
-            do {
-                answer = try await pool.run {
-                    var generator = QueryRandom()
-                    return await publicAPI.handle(
-                        table, service: segments[3], endpoint: segments[4], verb: segments[5], body: bytes, query: query,
-                        forcedGeneration: forcedGeneration, using: &generator)
-                }
-            } catch let rejection as PoolRejection {
-                let reason = rejection == .queueFull ? "the endpoint's queue is full" : "the query waited longer than \(tuning.timeoutMs) ms"
-                answer = PublicAPI.Answer(
-                    status: 503, body: QueryError(status: 503, errorType: "ServiceUnavailable", message: "\(reason); try again").body, generation: nil)
-            }
-            let elapsed = ContinuousClock.now - started
-            let service = table.services[segments[3]]
-            let endpoint = service?.endpoints.contains(segments[4]) == true ? segments[4] : "unknown"
-            metrics.record(
-                service: service == nil ? "unknown" : segments[3], endpoint: endpoint, generation: answer.generation ?? "none",
-                status: answer.status, duration: elapsed)
-            var generator = QueryRandom()
-            let requestID = QueryEvent.requestID(given: request.headers[Self.requestIDHeader], using: &generator)
-            let logging = service?.logging
-            if logging?.logQueries ?? true {
-                queryLog.record(
-                    QueryEvent(
-                        requestID: requestID, service: segments[3], endpoint: segments[4], verb: segments[5], answer: answer, elapsed: elapsed,
-                        authKeyID: caller),
-                    logging: logging)
-            }
+            guard let bytes = await Self.body(of: request) else { return tooLarge }
+            let (answer, requestID) = await query(request, service: segments[3], endpoint: segments[4], verb: segments[5], body: bytes)
             return json(answer.status, answer.body, requestID: requestID)
         }
         if segments.count >= 2, segments[0...1] == ["admin", "api"] {
@@ -251,7 +206,7 @@ struct NodeResponder: HTTPResponder {
     /// does the same for prediction and lookup verbs).
     static let forcedGenerationHeader = HTTPField.Name("X-Forced-Generation")!
 
-    private func json(_ status: Int, _ body: JSONValue, requestID: String? = nil) -> Response {
+    func json(_ status: Int, _ body: JSONValue, requestID: String? = nil) -> Response {
         var headers = Self.answerHeaders
         if let requestID { headers.append(HTTPField(name: Self.requestIDHeader, value: requestID)) }
         return Response(
