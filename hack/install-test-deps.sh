@@ -18,9 +18,9 @@ kubectl version --client >/dev/null 2>&1 || { echo "kubectl does not run"; exit 
 python=$(bash "$here/python-env.sh")
 "$python" -c "import sklearn, skl2onnx, onnxmltools, onnxruntime, xgboost, lightgbm" || { echo "Python test peers do not import"; exit 1; }
 
-# Cloud-platform peers (botocore, cryptography), in their own small environment (hack/requirements-cloud.txt).
+# Cloud-platform peers (botocore, boto3, cryptography, moto), in their own small environment (hack/requirements-cloud.txt).
 cloud_python=$(bash "$here/python-env.sh" "$here/requirements-cloud.txt")
-"$cloud_python" -c "import botocore.auth, cryptography" || { echo "botocore or cryptography does not import"; exit 1; }
+"$cloud_python" -c "import botocore.auth, boto3, cryptography, moto.server" || { echo "the cloud peers (botocore, boto3, cryptography, moto) do not import"; exit 1; }
 
 # A PostgreSQL server on loopback for the SQL query endpoint tests (started if not running).
 port=$(bash "$here/postgres.sh")
