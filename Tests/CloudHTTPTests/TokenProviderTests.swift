@@ -2,8 +2,6 @@ import AsyncHTTPClient
 import DeployerModel
 import Foundation
 import Hummingbird
-import Logging
-import ServiceLifecycle
 import Testing
 import _CryptoExtras
 
@@ -142,22 +140,6 @@ import _CryptoExtras
             return Response(
                 status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: answer.serialized())))
         }
-        let (addresses, announce) = AsyncStream<String>.makeStream()
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in announce.yield("http://127.0.0.1:\(channel.localAddress?.port ?? 0)") })
-        let group = ServiceGroup(services: [app], logger: Logger(label: "token-endpoint"))
-        let running = Task { try await group.run() }
-        var iterator = addresses.makeAsyncIterator()
-        let url = try #require(await iterator.next())
-        var failure: (any Error)?
-        do {
-            try await body(url, endpoint)
-        } catch {
-            failure = error
-        }
-        await group.triggerGracefulShutdown()
-        try await running.value
-        if let failure { throw failure }
+        try await LocalHTTPServer.with(router) { url in try await body(url, endpoint) }
     }
 }

@@ -21,22 +21,29 @@ public struct AWSError: Error, CustomStringConvertible, Sendable {
 
 /// Calls AWS APIs signed with SigV4: the JSON 1.1 protocol (SageMaker control plane, ECR) and
 /// S3 objects (path-style). `endpointOverride` points every call at one base URL (moto, a fake).
+/// Throttling and server failures are tried again (each attempt signed afresh): after the
+/// answer's `Retry-After` when it gives one (at most 20 s), else after a jittered backoff that
+/// doubles from 200 ms up to 5 s.
 public struct AWSClient: Sendable {
     public let credentials: SigV4Signer.Credentials
     public let region: String
     let endpointOverride: String?
     let http: HTTPClient
     let now: @Sendable () -> Date
+    let pause: @Sendable (Duration) async throws -> Void
+    /// Attempts of one call, the first included.
+    static let attempts = 4
 
     public init(
         credentials: SigV4Signer.Credentials, region: String, endpointOverride: String? = nil, http: HTTPClient,
-        now: @escaping @Sendable () -> Date = Date.init
+        now: @escaping @Sendable () -> Date = Date.init, pause: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
     ) {
         self.credentials = credentials
         self.region = region
         self.endpointOverride = endpointOverride.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.http = http
         self.now = now
+        self.pause = pause
     }
 
     /// A JSON 1.1 operation, e.g. `json(service: "sagemaker", target: "SageMaker.CreateModel", …)`;
@@ -79,6 +86,33 @@ public struct AWSClient: Sendable {
     private func send(
         service: String, method: HTTPMethod, base: String, path: String, headers: [(name: String, value: String)], body: [UInt8]
     ) async throws -> [UInt8] {
+        var attempt = 1
+        while true {
+            do {
+                return try await sendOnce(service: service, method: method, base: base, path: path, headers: headers, body: body)
+            } catch let failure as RetryableFailure {
+                guard attempt < Self.attempts else { throw failure.error }
+                try await pause(failure.retryAfter ?? Self.backoff(attempt: attempt))
+                attempt += 1
+            }
+        }
+    }
+
+    /// Full jitter over 200 ms × 2^(attempt-1), capped at 5 s.
+    static func backoff(attempt: Int) -> Duration {
+        let ceiling = min(5_000, 200 << (attempt - 1))
+        return .milliseconds(Int.random(in: ceiling / 2...ceiling))
+    }
+
+    /// A failure worth another attempt, and the pause the server asked for.
+    struct RetryableFailure: Error {
+        let error: any Error
+        let retryAfter: Duration?
+    }
+
+    private func sendOnce(
+        service: String, method: HTTPMethod, base: String, path: String, headers: [(name: String, value: String)], body: [UInt8]
+    ) async throws -> [UInt8] {
         guard let url = URL(string: base), let host = url.host else { throw AWSError(status: 0, code: "InvalidEndpoint", message: base) }
         let authority = url.port.map { "\(host):\($0)" } ?? host
         let signer = SigV4Signer(credentials: credentials, region: region, service: service)
@@ -88,9 +122,20 @@ public struct AWSClient: Sendable {
         // The client sends `Host` as `host[:port]` from the URL: what was signed.
         for (name, value) in headers + signed { request.headers.add(name: name, value: value) }
         if !body.isEmpty { request.body = .bytes(ByteBuffer(bytes: body)) }
-        let response = try await http.execute(request, timeout: .seconds(60))
-        let bytes = Array(try await response.body.collect(upTo: 64 * 1024 * 1024).readableBytesView)
-        guard (200..<300).contains(response.status.code) else { throw Self.error(status: Int(response.status.code), bytes) }
+        let response: HTTPClientResponse
+        let bytes: [UInt8]
+        do {
+            response = try await http.execute(request, timeout: .seconds(60))
+            bytes = Array(try await response.body.collect(upTo: 64 * 1024 * 1024).readableBytesView)
+        } catch {
+            throw RetryableFailure(error: AWSError(status: 0, code: "ConnectionFailed", message: "\(error)"), retryAfter: nil)
+        }
+        guard (200..<300).contains(response.status.code) else {
+            let error = Self.error(status: Int(response.status.code), bytes)
+            guard error.isRetryable else { throw error }
+            let retryAfter = response.headers.first(name: "Retry-After").flatMap(Int.init).map { Duration.seconds(min(20, max(0, $0))) }
+            throw RetryableFailure(error: error, retryAfter: retryAfter)
+        }
         return bytes
     }
 
