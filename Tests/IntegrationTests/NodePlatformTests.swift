@@ -69,21 +69,7 @@ import Testing
     @Test func aBatchPlatformRefusesAnEndpointThatIsNotAPrediction() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let folder = scratch.url.appendingPathComponent("calc")
-        try FileManager.default.createDirectory(at: folder.appendingPathComponent("code"), withIntermediateDirectories: true)
-        try """
-            apiVersion: apideployer.dev/v1alpha1
-            kind: ServicePackage
-            service: calc
-            version: v1
-            endpoints:
-              - id: add
-                type: function
-                python: {file: code/calc.py, function: add}
-            """.write(to: folder.appendingPathComponent("service.yaml"), atomically: true, encoding: .utf8)
-        try "def add(a, b):\n    return a + b\n".write(to: folder.appendingPathComponent("code/calc.py"), atomically: true, encoding: .utf8)
-        let archive = scratch.url.appendingPathComponent("calc.zip")
-        #expect(try await run(Products.apideployer, ["package", "build", folder.path, "-o", archive.path], in: scratch.url).status == 0)
+        let archive = try await PythonNodeTests.package(in: scratch)
         let refused = try await run(
             Products.apideployer,
             ["node", "serve", "--data-dir", scratch.url.appendingPathComponent("node").path, "--platform", "vertexai", "--package", archive.path],
