@@ -91,13 +91,7 @@ public final class SecretKeyring: @unchecked Sendable {
     private func write(_ contents: Contents) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let temporary = path + ".tmp"
-        guard FileManager.default.createFile(atPath: temporary, contents: try encoder.encode(contents), attributes: [.posixPermissions: 0o600])
-        else { throw SecretKeyringError("cannot write \(temporary)") }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
-        try handle.synchronize()
-        try handle.close()
-        guard rename(temporary, path) == 0 else { throw SecretKeyringError("cannot replace \(path)") }
+        try AtomicFile.write(try encoder.encode(contents), to: URL(fileURLWithPath: path), permissions: 0o600)
     }
 
     private static func key(_ contents: Contents, _ id: String) throws -> SymmetricKey {

@@ -71,6 +71,6 @@ public struct AdminKeyStore: Sendable {
 
     private func save(_ entries: [Entry]) throws {
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try writeAtomically(try JSONEncoder.node.encode(entries), to: file, permissions: 0o600)
+        try AtomicFile.write(try JSONEncoder.node.encode(entries), to: file, permissions: 0o600)
     }
 }

@@ -1,3 +1,4 @@
+import DeployerModel
 import Foundation
 
 /// `run/apinode.json`: where a running node listens, so that `apinode-admin` goes through its
@@ -18,7 +19,7 @@ public struct LiveNode: Codable, Sendable {
 
     public func write(to file: URL) throws {
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try writeAtomically(try JSONEncoder.node.encode(self), to: file)
+        try AtomicFile.write(try JSONEncoder.node.encode(self), to: file)
     }
 
     /// The node recorded in `dataDirectory`, if its process is still alive.

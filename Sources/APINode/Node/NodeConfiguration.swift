@@ -1,3 +1,4 @@
+import DeployerModel
 import Foundation
 
 /// `config.json` of a node data directory: settings every command on the directory shares
@@ -27,6 +28,6 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
     }
 
     public func write(to dataDirectory: URL) throws {
-        try writeAtomically(try JSONEncoder.node.encode(self), to: Self.file(in: dataDirectory), permissions: 0o600)
+        try AtomicFile.write(try JSONEncoder.node.encode(self), to: Self.file(in: dataDirectory), permissions: 0o600)
     }
 }

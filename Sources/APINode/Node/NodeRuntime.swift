@@ -237,7 +237,7 @@ public actor NodeRuntime {
     private func save(_ record: ServiceRecord) throws {
         try FileManager.default.createDirectory(at: folder(of: record.id), withIntermediateDirectories: true)
         // Owner-only: the record may hold event server keys.
-        try writeAtomically(try JSONEncoder.node.encode(record), to: folder(of: record.id).appendingPathComponent("service.json"), permissions: 0o600)
+        try AtomicFile.write(try JSONEncoder.node.encode(record), to: folder(of: record.id).appendingPathComponent("service.json"), permissions: 0o600)
         records[record.id] = record
         publish()
     }

@@ -1,3 +1,4 @@
+import DeployerModel
 import Crypto
 import Foundation
 import Logging
@@ -109,7 +110,7 @@ public actor PythonEnvironments {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         for (name, bytes) in [("worker.py", PackageResources.worker_py), ("__init__.py", PackageResources.__init___py)] {
             let file = folder.appendingPathComponent(name)
-            if FileManager.default.contents(atPath: file.path) != Data(bytes) { try writeAtomically(Data(bytes), to: file) }
+            if FileManager.default.contents(atPath: file.path) != Data(bytes) { try AtomicFile.write(Data(bytes), to: file) }
         }
     }
 }

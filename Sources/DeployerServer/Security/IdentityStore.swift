@@ -144,7 +144,7 @@ public final class IdentityStore: @unchecked Sendable {
             try edit(&edited)
             if let path {
                 let data = try Self.encoder.encode(edited)
-                try DataDirectory.writePrivate(String(decoding: data, as: UTF8.self), to: path)
+                try AtomicFile.write(data, to: URL(fileURLWithPath: path), permissions: 0o600)
             }
             contents = edited
         }

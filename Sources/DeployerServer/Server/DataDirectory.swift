@@ -62,13 +62,8 @@ public struct DataDirectory: Sendable {
         try Self.writePrivate(try JSONValue(encoding: config).yamlString(), to: kubeconfigPath)
     }
 
-    /// Writes a file readable only by its owner, atomically.
+    /// Writes a file readable only by its owner, atomically and durably.
     static func writePrivate(_ text: String, to path: String) throws {
-        let temporary = path + ".tmp"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]),
-            rename(temporary, path) == 0
-        else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
-        }
+        try AtomicFile.write(Data(text.utf8), to: URL(fileURLWithPath: path), permissions: 0o600)
     }
 }
