@@ -1,3 +1,4 @@
+import DeployerModel
 import Foundation
 
 /// The persisted state of one service (`services/<id>/service.json`).

@@ -123,7 +123,7 @@ public struct AdminAPI: Sendable {
             return (200, logging.redacted)
         case ("GET", let parts) where parts.count == 3 && parts[0] == "services" && parts[2] == "auth":
             let auth = try await runtime.service(parts[1]).auth
-            return (200, try JSONValue(encoding: auth ?? CallerAuth(mode: .public)))
+            return (200, try JSONValue(encoding: auth ?? .public))
         case ("PUT", let parts) where parts.count == 3 && parts[0] == "services" && parts[2] == "auth":
             let auth: CallerAuth
             do {

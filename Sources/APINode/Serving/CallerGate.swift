@@ -34,7 +34,11 @@ public struct CallerGate: Sendable {
         case .apiKeys:
             check = .apiKeys(Dictionary((auth.apiKeys ?? []).map { ($0.sha256, $0) }, uniquingKeysWith: { first, _ in first }))
         default:
-            guard let jwt = auth.jwt else { return nil }
+            // Validation requires the jwt block; without it nothing but the admin keys opens.
+            guard let jwt = auth.jwt else {
+                check = .apiKeys([:])
+                return
+            }
             let verifier = JWTVerifier(issuer: jwt.issuer, audience: jwt.audience, requiredScope: jwt.scope)
             if let url = jwt.jwksURL {
                 check = .jwt(verifier, .fetched(JWKSource(.url(url), http: http)))

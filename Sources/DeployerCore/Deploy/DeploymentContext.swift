@@ -9,7 +9,7 @@ struct DeploymentContext: Sendable {
     let packages: [String: PackageReference]
     let hooks: Hooks
     /// How callers of the service authenticate (public for a removal).
-    var callerAuth = CallerAuthSettings.public
+    var callerAuth = CallerAuth.public
 
     var targetNames: [String] { driver.targetNames(of: infrastructure) }
 
@@ -27,7 +27,7 @@ struct DeploymentContext: Sendable {
             packages[wanted.version] = PackageReference(sha256: version.package.sha256, url: version.package.url)
         }
         var context = try await resolve(spec, namespace: namespace, packages: packages, store: store, drivers: drivers)
-        context.callerAuth = try await CallerAuthSettings.resolve(spec.auth ?? service.spec.auth, namespace: namespace, store: store)
+        context.callerAuth = try await CallerAuth.resolve(spec.auth ?? service.spec.auth, namespace: namespace, store: store)
         return context
     }
 

@@ -101,9 +101,9 @@ extension DeploymentRollout {
             throw failure.error
         }
         if editor.hasResult(name: RolloutStep.callerAuth, phase: RolloutStep.phase) {
-            editor.log("caller authentication changed: \(context.callerAuth) on every target")
+            editor.log("caller authentication changed: \(context.callerAuth.summary) on every target")
         } else {
-            editor.record(name: RolloutStep.callerAuth, phase: RolloutStep.phase, outcome: .succeeded("\(context.callerAuth) on every target"))
+            editor.record(name: RolloutStep.callerAuth, phase: RolloutStep.phase, outcome: .succeeded("\(context.callerAuth.summary) on every target"))
         }
         editor.status.callerAuth = context.callerAuth.fingerprint
         try await save()

@@ -56,7 +56,7 @@ public enum TargetChange: Hashable, Sendable, CustomStringConvertible {
     /// Sets where query events go; nil removes the settings (the target's own default).
     case setQueryLogging(QueryLoggingSettings?)
     /// Sets how callers authenticate.
-    case setCallerAuth(CallerAuthSettings)
+    case setCallerAuth(CallerAuth)
     /// Activates the mapping (which enables the service).
     case setMapping(ServingMapping)
     case setEnabled(Bool)
@@ -69,7 +69,7 @@ public enum TargetChange: Hashable, Sendable, CustomStringConvertible {
         case .importGeneration(let version, _): "import \(version)"
         case .setTuning(let endpoint, _): "tune \(endpoint)"
         case .setQueryLogging(let settings): settings.map { "\($0)" } ?? "remove the query logging settings"
-        case .setCallerAuth(let settings): "set caller authentication: \(settings)"
+        case .setCallerAuth(let settings): "set caller authentication: \(settings.summary)"
         case .setMapping(let mapping): "activate \(mapping)"
         case .setEnabled(let enabled): enabled ? "enable" : "disable"
         case .removeGeneration(let version): "remove \(version)"

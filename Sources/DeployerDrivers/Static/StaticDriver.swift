@@ -82,7 +82,7 @@ public struct StaticDriver: InfrastructureDriver {
             answer = try await node.admin(.DELETE, "services/\(service)/logging")
             accepted.insert(404)
         case .setCallerAuth(let settings):
-            answer = try await node.admin(.PUT, "services/\(service)/auth", json: Self.json(settings))
+            answer = try await node.admin(.PUT, "services/\(service)/auth", json: try JSONValue(encoding: settings))
         case .setMapping(let mapping):
             answer = try await node.admin(.POST, "services/\(service)/actions/setMapping", json: Self.json(mapping))
         case .setEnabled(let enabled):
@@ -169,27 +169,6 @@ public struct StaticDriver: InfrastructureDriver {
         var server: JSONValue = ["url": .string(settings.eventServer)]
         if let key = settings.authKey { server["authKey"] = .string(key) }
         return ["eventServers": [server], "routingKey": .string(settings.routingKey), "logQueries": .bool(settings.logQueries)]
-    }
-
-    /// The node's `auth` settings (`PUT services/{id}/auth`): key digests, never keys.
-    static func json(_ settings: CallerAuthSettings) -> JSONValue {
-        var json: JSONValue = ["mode": .string(settings.mode)]
-        if settings.mode == "apiKeys" {
-            json["apiKeys"] = .array(
-                settings.apiKeys.map { key in
-                    var entry: JSONValue = ["id": .string(key.id), "sha256": .string(key.sha256)]
-                    if let endpoints = key.endpoints { entry["endpoints"] = .array(endpoints.map(JSONValue.string)) }
-                    return entry
-                })
-        }
-        if settings.mode == "jwt", let jwt = settings.jwt {
-            var block: JSONValue = ["issuer": .string(jwt.issuer), "audience": .string(jwt.audience)]
-            if let scope = jwt.scope { block["scope"] = .string(scope) }
-            if let url = jwt.jwksURL { block["jwksURL"] = .string(url) }
-            if let jwks = settings.jwks { block["jwks"] = (try? JSONValue.parse(Array(jwks.utf8))) ?? .string(jwks) }
-            json["jwt"] = block
-        }
-        return json
     }
 
     static func tuning(_ tuning: ServiceDeployment.EndpointTuning) -> JSONValue {

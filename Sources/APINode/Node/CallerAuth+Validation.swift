@@ -2,35 +2,7 @@ import CloudHTTP
 import DeployerModel
 import Foundation
 
-/// How callers of one service authenticate (ours; the deployer sets it from the published
-/// service's `auth` on each rollout): `PUT /admin/api/services/{id}/auth`. API keys arrive and
-/// are kept only as SHA-256 digests; a JWKS arrives inline or as a URL.
-public struct CallerAuth: Codable, Sendable, Equatable {
-    public enum Mode: String, Codable, Sendable {
-        case `public`, apiKeys, jwt
-    }
-
-    /// One key: an id for query events (never the key), its digest, and optionally the only
-    /// endpoints it opens.
-    public struct APIKey: Codable, Sendable, Equatable {
-        public var id: String
-        public var sha256: String
-        public var endpoints: [String]?
-    }
-
-    public struct JWT: Codable, Sendable, Equatable {
-        public var issuer: String
-        public var audience: String?
-        public var scope: String?
-        public var jwksURL: String?
-        /// The JWKS document itself.
-        public var jwks: JSONValue?
-    }
-
-    public var mode: Mode
-    public var apiKeys: [APIKey]?
-    public var jwt: JWT?
-
+extension CallerAuth {
     /// Checks every field; the error names the first bad one.
     func validate() throws {
         switch mode {
