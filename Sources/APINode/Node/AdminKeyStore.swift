@@ -3,8 +3,9 @@ import DeployerModel
 import Foundation
 
 /// Admin keys of a node, in `admin-keys.json` (mode 0600): only SHA-256 hashes are stored; a
-/// key is shown once, when created. The file is read on each check, so keys created by
-/// `apinode-admin` on the data directory apply to a running server at once.
+/// key is shown once, when created. Each check looks whether the file was replaced (every write
+/// replaces it) and reads it only then, so keys created by `apinode-admin` on the data
+/// directory apply to a running server at once without a read per request.
 public struct AdminKeyStore: Sendable {
     public struct Entry: Codable, Sendable, Equatable {
         public var id: String
@@ -18,6 +19,7 @@ public struct AdminKeyStore: Sendable {
 
     let file: URL
     let now: @Sendable () -> Date
+    private let cache = ParsedFileCache<[Entry]>()
 
     public init(dataDirectory: URL, now: @escaping @Sendable () -> Date = Date.init) {
         file = dataDirectory.appendingPathComponent("admin-keys.json")
@@ -25,8 +27,7 @@ public struct AdminKeyStore: Sendable {
     }
 
     public func entries() throws -> [Entry] {
-        guard let data = FileManager.default.contents(atPath: file.path) else { return [] }
-        return try JSONDecoder.node.decode([Entry].self, from: data)
+        try cache.value(of: file, empty: []) { try JSONDecoder.node.decode([Entry].self, from: $0) }
     }
 
     /// Creates a key and returns it with its entry; the key itself is not stored.
@@ -72,5 +73,24 @@ public struct AdminKeyStore: Sendable {
     private func save(_ entries: [Entry]) throws {
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
         try AtomicFile.write(try JSONEncoder.node.encode(entries), to: file, permissions: 0o600)
+    }
+}
+
+/// The parsed content of a file, read again only when the file was replaced or changed (its
+/// inode, size or modification time differ).
+final class ParsedFileCache<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cached: (stamp: [FileAttributeKey: AnyHashable], value: Value)?
+
+    func value(of file: URL, empty: Value, parse: (Data) throws -> Value) throws -> Value {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: file.path) else { return empty }
+        let stamp = [FileAttributeKey.systemFileNumber, .size, .modificationDate].reduce(into: [FileAttributeKey: AnyHashable]()) {
+            $0[$1] = attributes[$1] as? AnyHashable
+        }
+        if let cached = lock.withLock({ cached }), cached.stamp == stamp { return cached.value }
+        guard let data = FileManager.default.contents(atPath: file.path) else { return empty }
+        let value = try parse(data)
+        lock.withLock { cached = (stamp, value) }
+        return value
     }
 }
