@@ -24,11 +24,7 @@ import Testing
     }
 
     static func canonicalHash(_ signer: SigV4Signer, _ request: SigV4Signer.Request, at stamp: String) -> String {
-        var added: [(name: String, value: String)] = [("X-Amz-Date", stamp)]
-        if signer.service == "s3", !request.headers.contains(where: { $0.name.lowercased() == "x-amz-content-sha256" }) {
-            added.append(("X-Amz-Content-SHA256", SHA256Hex.of(request.payload)))
-        }
-        return SHA256Hex.of(Array(signer.canonicalRequest(request, adding: added).0.utf8))
+        SigV4Signer.sha256Hex(Array(signer.canonicalRequest(request, adding: signer.addedHeaders(request, stamp: stamp)).0.utf8))
     }
 
     @Test func theSigningKeyDerivesAsDocumented() {
@@ -119,9 +115,4 @@ import Testing
         }
         #expect(mismatches.isEmpty, "seed \(seed): \(mismatches.count) mismatches; first:\n\(mismatches.first ?? "")")
     }
-}
-
-/// Hex SHA-256 for the test's own hashes.
-enum SHA256Hex {
-    static func of(_ bytes: [UInt8]) -> String { SigV4Signer.sha256Hex(bytes) }
 }

@@ -74,13 +74,13 @@ public struct AWSClient: Sendable {
             : Array(
                 "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>\(region)</LocationConstraint></CreateBucketConfiguration>"
                     .utf8)
-        _ = try await send(service: "s3", method: .PUT, base: s3Base, path: "/" + SigV4Signer.encode(bucket), headers: [], body: configuration)
+        _ = try await send(service: "s3", method: .PUT, base: s3Base, path: "/" + PercentEncoding.unreserved(bucket), headers: [], body: configuration)
     }
 
     private var s3Base: String { endpointOverride ?? "https://s3.\(region).amazonaws.com" }
 
     static func objectPath(_ bucket: String, _ key: String) -> String {
-        "/" + SigV4Signer.encode(bucket) + "/" + key.split(separator: "/", omittingEmptySubsequences: false).map { SigV4Signer.encode(String($0)) }.joined(separator: "/")
+        "/" + PercentEncoding.unreserved(bucket) + "/" + key.split(separator: "/", omittingEmptySubsequences: false).map { PercentEncoding.unreserved(String($0)) }.joined(separator: "/")
     }
 
     private func send(

@@ -58,7 +58,7 @@ enum OAuthTokenEndpoint {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         request.headers.add(name: "Accept", value: "application/json")
-        let body = form.map { SigV4Signer.encode($0.0) + "=" + SigV4Signer.encode($0.1) }.joined(separator: "&")
+        let body = form.map { PercentEncoding.unreserved($0.0) + "=" + PercentEncoding.unreserved($0.1) }.joined(separator: "&")
         request.body = .bytes(ByteBuffer(string: body))
         let response: HTTPClientResponse
         let bytes: ByteBuffer

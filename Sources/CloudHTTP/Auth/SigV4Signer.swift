@@ -82,7 +82,7 @@ public struct SigV4Signer: Sendable {
         let names = headers.keys.sorted()
         let canonicalHeaders = names.map { "\($0):\(headers[$0]!.joined(separator: ","))\n" }.joined()
         let signedHeaders = names.joined(separator: ";")
-        let query = request.query.map { (Self.encode($0.name), Self.encode($0.value)) }.sorted { ($0.0, $0.1) < ($1.0, $1.1) }
+        let query = request.query.map { (PercentEncoding.unreserved($0.name), PercentEncoding.unreserved($0.value)) }.sorted { ($0.0, $0.1) < ($1.0, $1.1) }
         let lines = [
             request.method.uppercased(), canonicalPath(request.path), query.map { "\($0.0)=\($0.1)" }.joined(separator: "&"),
             canonicalHeaders, signedHeaders, payloadHash(request),
@@ -90,7 +90,8 @@ public struct SigV4Signer: Sendable {
         return (lines.joined(separator: "\n"), signedHeaders)
     }
 
-    private func addedHeaders(_ request: Request, stamp: String) -> [(name: String, value: String)] {
+    /// The `x-amz-*` headers the signer adds to `request`.
+    func addedHeaders(_ request: Request, stamp: String) -> [(name: String, value: String)] {
         var added: [(name: String, value: String)] = [("X-Amz-Date", stamp)]
         if let token = credentials.sessionToken { added.append(("X-Amz-Security-Token", token)) }
         if service == "s3", !request.headers.contains(where: { $0.name.lowercased() == "x-amz-content-sha256" }) {
@@ -121,7 +122,7 @@ public struct SigV4Signer: Sendable {
             }
         }
         let trailing = path.hasSuffix("/") && !segments.isEmpty ? "/" : ""
-        return "/" + segments.map { Self.encode(String($0)) }.joined(separator: "/") + trailing
+        return "/" + segments.map { PercentEncoding.unreserved(String($0)) }.joined(separator: "/") + trailing
     }
 
     /// Lower-case hex SHA-256.
@@ -134,21 +135,6 @@ public struct SigV4Signer: Sendable {
             key = Array(HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: SymmetricKey(data: key)))
         }
         return key
-    }
-
-    /// Percent-encodes every byte but the unreserved `A-Z a-z 0-9 - _ . ~`, with upper-case hex.
-    static func encode(_ text: String) -> String {
-        var output = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
-                output.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                output += String(format: "%%%02X", byte)
-            }
-        }
-        return output
     }
 
     /// `YYYYMMDD'T'HHMMSS'Z'` in UTC.
