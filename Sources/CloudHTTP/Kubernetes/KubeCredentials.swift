@@ -1,5 +1,6 @@
 import DeployerModel
 import Foundation
+import Subprocess
 
 /// Where a Kubernetes client's bearer token comes from, as client-go does it: a fixed token; a
 /// token file read again at most every minute (projected service-account tokens rotate); or an
@@ -64,12 +65,16 @@ public actor KubeCredentials {
         var spec: JSONValue = ["interactive": false]
         if config.provideClusterInfo == true { spec["cluster"] = cluster }
         let info: JSONValue = ["kind": "ExecCredential", "apiVersion": .string(config.apiVersion), "spec": spec]
-        var environment = ProcessInfo.processInfo.environment
-        for variable in config.env ?? [] { environment[variable.name] = variable.value }
+        var environment: [Environment.Key: String?] = [:]
+        for variable in config.env ?? [] { environment[Environment.Key(stringLiteral: variable.name)] = variable.value }
         environment["KUBERNETES_EXEC_INFO"] = String(decoding: info.serialized(), as: UTF8.self)
-        let (status, output) = try await Self.execute(config.command, config.args ?? [], environment: environment)
-        guard status == 0 else {
-            throw KubeconfigError("the credential plugin \(config.command) exited with status \(status)\(config.installHint.map { " (\($0))" } ?? "")")
+        let executable: Executable = config.command.contains("/") ? .path(.init(config.command)) : .name(config.command)
+        let result = try await Subprocess.run(
+            executable, arguments: .init(config.args ?? []), environment: .inherit.updating(environment), input: .none,
+            output: .bytes(limit: 1 << 20), error: .discarded)
+        let output = result.standardOutput
+        guard result.terminationStatus.isSuccess else {
+            throw KubeconfigError("the credential plugin \(config.command) exited with \(result.terminationStatus)\(config.installHint.map { " (\($0))" } ?? "")")
         }
         guard let credential = try? JSONValue.parse(output), credential["kind"]?.stringValue == "ExecCredential" else {
             throw KubeconfigError("the credential plugin \(config.command) did not print an ExecCredential")
@@ -79,25 +84,5 @@ public actor KubeCredentials {
         }
         let until = credential["status"]?["expirationTimestamp"]?.stringValue.flatMap { try? Date($0, strategy: .iso8601) }
         return (token, until)
-    }
-
-    /// Runs a command (looked up on `PATH` like a shell would) and collects its standard output.
-    private static func execute(_ command: String, _ arguments: [String], environment: [String: String]) async throws -> (Int32, [UInt8]) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [command] + arguments
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        return await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let bytes = output.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                continuation.resume(returning: (process.terminationStatus, Array(bytes)))
-            }
-        }
     }
 }
