@@ -4,7 +4,8 @@ import DeployerModel
 
 /// One watch on a Kubernetes API server as the store's endless stream: the server ends each
 /// watch request after its timeout, so the stream reconnects from the last resource version it
-/// saw (a bookmark counts) until the consumer stops; a 410 becomes `.expired` and ends it.
+/// saw (a bookmark counts) until the consumer stops — after a pause when the server cannot be
+/// reached; a 410 becomes `.expired` and ends it.
 struct KubernetesWatch: Sendable {
     let client: KubeClient
     let path: String
@@ -21,6 +22,7 @@ struct KubernetesWatch: Sendable {
                 case .currentState: version = "0"
                 case .after(let after): version = String(after)
                 }
+                var failures = 0
                 while !Task.isCancelled {
                     var query = selectors
                     query["resourceVersion"] = version
@@ -30,7 +32,9 @@ struct KubernetesWatch: Sendable {
                         for try await line in client.watch(path, query: query, timeout: .seconds(Int64(Self.requestSeconds + 30))) {
                             let item = try item(line)
                             switch item {
-                            case .event(let event): version = String(event.resourceVersion)
+                            case .event(let event):
+                                version = String(event.resourceVersion)
+                                failures = 0
                             case .bookmark(let at):
                                 version = String(at)
                                 if !bookmarks { continue }
@@ -46,8 +50,11 @@ struct KubernetesWatch: Sendable {
                         continuation.finish()
                         return
                     } catch {
-                        // The connection broke: reconnect from the last version seen.
+                        // The connection broke: reconnect from the last version seen, pausing
+                        // longer after each failure in a row (0.2 s doubling up to 30 s).
                         if Task.isCancelled { break }
+                        failures += 1
+                        try? await Task.sleep(for: .milliseconds(min(30_000, 100 << min(failures, 9))))
                     }
                 }
                 continuation.finish()
