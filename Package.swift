@@ -129,7 +129,7 @@ let package = Package(
         .target(
             name: "DeployerDrivers",
             dependencies: [
-                "DeployerCore", "DeployerModel",
+                "DeployerCore", "DeployerModel", "CloudHTTP", "SystemZlib",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -174,6 +174,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Fakes of the managed platforms (and moto's launcher) for the drivers' tests.
+        .target(
+            name: "PlatformTesting",
+            dependencies: [
+                "CloudHTTP", "DeployerModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            exclude: ["Peers"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "apideployer",
             dependencies: [
@@ -213,7 +227,7 @@ let package = Package(
         .testTarget(
             name: "CloudHTTPTests",
             dependencies: [
-                "CloudHTTP", "DeployerModel",
+                "CloudHTTP", "DeployerModel", "PlatformTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -221,6 +235,15 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             exclude: ["Peers"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PlatformDriverTests",
+            dependencies: [
+                "DeployerDrivers", "DeployerCore", "DeployerModel", "DeployerTesting", "PlatformTesting", "CloudHTTP", "ReconcileKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "EventShippingTests",
             dependencies: ["EventShipping", "EventServer", "DeployerModel", .product(name: "AsyncHTTPClient", package: "async-http-client")],

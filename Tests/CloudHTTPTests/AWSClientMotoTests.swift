@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import DeployerModel
 import Foundation
+import PlatformTesting
 import Testing
 
 @testable import CloudHTTP
@@ -44,50 +45,5 @@ import Testing
             #expect(refused?.code == "SignatureDoesNotMatch" && refused?.status == 403)
             #expect(refused?.description.contains(moto.secret) == false)
         }
-    }
-}
-
-/// moto's server as a child process (`Peers/moto_server.py`): its URL and the credentials of the
-/// user it created before switching authentication on. It stops when its input closes.
-struct MotoServer {
-    let url: String
-    let accessKeyID: String
-    let secret: String
-
-    func client(secret: String? = nil) -> AWSClient {
-        AWSClient(
-            credentials: SigV4Signer.Credentials(accessKeyID: accessKeyID, secretAccessKey: secret ?? self.secret), region: "us-east-1",
-            endpointOverride: url, http: .shared)
-    }
-
-    static func with(_ body: (MotoServer) async throws -> Void) async throws {
-        let python = try CloudPeers.output(
-            "/usr/bin/env", ["bash", CloudPeers.repository.appendingPathComponent("hack/python-env.sh").path,
-                CloudPeers.repository.appendingPathComponent("hack/requirements-cloud.txt").path]
-        ).trimmingCharacters(in: .whitespacesAndNewlines)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Peers/moto_server.py").path]
-        let output = Pipe()
-        let input = Pipe()
-        process.standardOutput = output
-        process.standardInput = input
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        defer {
-            try? input.fileHandleForWriting.close()
-            process.waitUntilExit()
-        }
-        let line = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                var bytes: [UInt8] = []
-                while let chunk = try? output.fileHandleForReading.read(upToCount: 1), let byte = chunk.first, byte != UInt8(ascii: "\n") { bytes.append(byte) }
-                continuation.resume(returning: bytes)
-            }
-        }
-        let started = try JSONValue.parse(line)
-        guard let url = started["url"]?.stringValue, let key = started["accessKeyId"]?.stringValue, let secret = started["secretAccessKey"]?.stringValue
-        else { throw PeerFailure("moto did not start: \(String(decoding: line, as: UTF8.self))") }
-        try await body(MotoServer(url: url, accessKeyID: key, secret: secret))
     }
 }

@@ -56,9 +56,22 @@ public struct AWSClient: Sendable {
         return answer.isEmpty ? [:] : try JSONValue.parse(answer)
     }
 
+    /// A REST call (SageMaker Runtime's invocations, for one): the answer's bytes, or the
+    /// service's error. `host` names the real endpoint when no override is set.
+    public func rest(service: String, host: String, method: HTTPMethod = .POST, path: String, headers: [(name: String, value: String)] = [], body: [UInt8])
+        async throws -> [UInt8]
+    {
+        try await send(service: service, method: method, base: endpointOverride ?? "https://\(host)", path: path, headers: headers, body: body)
+    }
+
     /// `PUT /{bucket}/{key}` with the payload signed.
     public func putObject(bucket: String, key: String, body: [UInt8]) async throws {
         _ = try await send(service: "s3", method: .PUT, base: s3Base, path: Self.objectPath(bucket, key), headers: [], body: body)
+    }
+
+    /// Deletes an object (S3 answers 204 whether or not it existed).
+    public func deleteObject(bucket: String, key: String) async throws {
+        _ = try await send(service: "s3", method: .DELETE, base: s3Base, path: Self.objectPath(bucket, key), headers: [], body: [])
     }
 
     /// The object's bytes.

@@ -137,6 +137,16 @@ public struct SigV4Signer: Sendable {
         return key
     }
 
+    /// The time of an `X-Amz-Date` value (what a server checking signatures needs); nil when
+    /// it is not `YYYYMMDD'T'HHMMSS'Z'`.
+    public static func date(fromTimestamp stamp: String) -> Date? {
+        guard stamp.count == 16, let match = stamp.wholeMatch(of: /(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/) else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar.date(from: DateComponents(
+            year: Int(match.1), month: Int(match.2), day: Int(match.3), hour: Int(match.4), minute: Int(match.5), second: Int(match.6)))
+    }
+
     /// `YYYYMMDD'T'HHMMSS'Z'` in UTC.
     static func timestamp(_ date: Date) -> String {
         var calendar = Calendar(identifier: .gregorian)

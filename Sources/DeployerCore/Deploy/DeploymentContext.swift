@@ -68,6 +68,9 @@ struct DeploymentContext: Sendable {
         for reference in ResolvedInfrastructure.references(of: infrastructure.spec) {
             values[reference] = try await secretValue(reference, namespace: namespace, store: store)
         }
+        for reference in ResolvedInfrastructure.optionalReferences(of: infrastructure.spec) {
+            values[reference] = try? await secretValue(reference, namespace: namespace, store: store)
+        }
         return ResolvedInfrastructure(
             name: infrastructure.metadata.name, namespace: namespace, spec: infrastructure.spec, secretValues: values)
     }

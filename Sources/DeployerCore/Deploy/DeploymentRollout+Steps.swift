@@ -135,6 +135,22 @@ extension DeploymentRollout {
         throw DriverError("activation failed: \(message)")
     }
 
+    /// A target that failed on its side after this rollout switched it (a platform endpoint in
+    /// `Failed`, an update the platform rolled back) stalls the rollout with the target's reason:
+    /// switching again would fail the same way. A new generation or a retry switches once more.
+    func stallOnFailedTargets(_ names: [String], _ observations: [TargetObservation]) throws {
+        let failed = observations.filter { names.contains($0.name) && $0.failure != nil }
+        guard !failed.isEmpty, editor.hasResult(name: RolloutStep.activation, phase: RolloutStep.phase) else { return }
+        throw Stall(reason: "TargetFailed", message: failed.map { "\($0.name): \($0.failure ?? "")" }.joined(separator: "; "))
+    }
+
+    /// Records, once per rollout, that the targets were asked to switch.
+    mutating func recordActivation(_ names: [String]) async throws {
+        guard !editor.hasResult(name: RolloutStep.activation, phase: RolloutStep.phase) else { return }
+        editor.record(name: RolloutStep.activation, phase: RolloutStep.phase, outcome: .succeeded("switch requested on \(names.sorted().joined(separator: ", "))"))
+        try await save()
+    }
+
     /// Checks, once every target serves the mapping, that the test queries pass; if they do
     /// not, the targets go back to the versions served before the rollout and it stalls.
     mutating func verify(_ observations: [TargetObservation], _ context: DeploymentContext) async throws {
@@ -255,5 +271,6 @@ enum RolloutStep {
     static let tuning = "endpoint-tuning"
     static let queryLogging = "query-logging"
     static let callerAuth = "caller-auth"
+    static let activation = "activation"
     static let verification = "verification"
 }

@@ -135,6 +135,7 @@ struct DeploymentRollout<C: Clock> where C.Duration == Duration {
                 try await save()
                 try await stage(changes, observations: observations, context)
             case .activate(let names):
+                try stallOnFailedTargets(names, observations)
                 try await testStaged(observations, context)
                 try await tune(observations, context)
                 try await configureQueryLogging(observations, context)
@@ -142,6 +143,7 @@ struct DeploymentRollout<C: Clock> where C.Duration == Duration {
                 editor.set(.progressing(reason: "Activating", message: "switching \(names.sorted().joined(separator: ", ")) to \(desired.mapping)"))
                 try await save()
                 try await activate(names, observations: observations, context)
+                try await recordActivation(names)
             case .converged(let cleanup):
                 return try await complete(observations: observations, cleanup: cleanup, withHooks: withHooks, context)
             }
@@ -183,7 +185,7 @@ struct DeploymentRollout<C: Clock> where C.Duration == Duration {
         return observations.map { target in
             ServiceDeployment.Target(
                 name: target.name, url: target.url, healthy: target.serves(desired), generations: target.service?.mapping?.versions,
-                message: target.message)
+                message: target.failure ?? target.message)
         }
     }
 

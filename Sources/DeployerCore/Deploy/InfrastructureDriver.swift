@@ -21,13 +21,25 @@ public struct ResolvedInfrastructure: Sendable, CustomStringConvertible {
 
     public var description: String { "infrastructure \(namespace)/\(name) (\(spec.target.typeName), \(secretValues.count) secret values redacted)" }
 
-    /// The secret keys the target block and the logging block refer to.
+    /// The secret keys the target block and the logging block refer to (a platform's
+    /// credentials secret holds fixed keys, documented on its block).
     public static func references(of spec: Infrastructure.Spec) -> [SecretKeyRef] {
         let loggingReferences = spec.logging?.eventServer?.authKeySecretRef.map { [$0] } ?? []
+        let keys = { (secret: SecretRef, names: [String]) in names.map { SecretKeyRef(name: secret.name, key: $0) } }
         return switch spec.target {
         case .static(let block): block.nodes.flatMap { [$0.adminKeySecretRef] + ($0.tls?.references ?? []) } + loggingReferences
-        default: loggingReferences
+        case .sagemaker(let block): keys(block.credentialsSecretRef, ["accessKeyId", "secretAccessKey"]) + loggingReferences
+        case .azureml(let block): keys(block.credentialsSecretRef, ["clientId", "clientSecret"]) + loggingReferences
+        case .vertexai(let block): keys(block.credentialsSecretRef, ["serviceAccountJSON"]) + loggingReferences
+        case .snowpark(let block): keys(block.credentialsSecretRef, ["privateKeyPEM"]) + loggingReferences
+        case .kubernetes: loggingReferences
         }
+    }
+
+    /// Secret keys read when present (temporary AWS credentials' session token).
+    public static func optionalReferences(of spec: Infrastructure.Spec) -> [SecretKeyRef] {
+        guard case .sagemaker(let block) = spec.target else { return [] }
+        return [SecretKeyRef(name: block.credentialsSecretRef.name, key: "sessionToken")]
     }
 }
 

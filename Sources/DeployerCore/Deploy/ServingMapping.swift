@@ -46,18 +46,23 @@ public struct TargetObservation: Hashable, Sendable {
     public var message: String?
     /// Nil when the target has no such service.
     public var service: ObservedService?
+    /// Set when the target's last change failed on its side (a managed endpoint that did not
+    /// start, an update the platform rolled back): why. Switching again cannot help unless
+    /// something changes, so a rollout that already switched stalls on it.
+    public var failure: String?
 
-    public init(name: String, url: String?, reachable: Bool, message: String? = nil, service: ObservedService?) {
+    public init(name: String, url: String?, reachable: Bool, message: String? = nil, service: ObservedService?, failure: String? = nil) {
         self.name = name
         self.url = url
         self.reachable = reachable
         self.message = message
         self.service = service
+        self.failure = failure
     }
 
     /// Whether the target serves exactly `desired`.
     public func serves(_ desired: DesiredServing) -> Bool {
-        guard reachable, let service else { return false }
+        guard reachable, failure == nil, let service else { return false }
         return service.enabled == desired.enabled && service.mapping == desired.mapping
             && Set(desired.mapping.versions).isSubset(of: service.generations)
     }

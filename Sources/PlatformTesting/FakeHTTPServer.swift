@@ -1,0 +1,81 @@
+import DeployerModel
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// A request as a fake platform sees it.
+public struct FakeRequest: Sendable {
+    public let method: String
+    /// The path as sent, percent-encoded, without the query.
+    public let path: String
+    public let query: [String: String]
+    public let headers: [String: String]
+    public let body: [UInt8]
+
+    public func header(_ name: String) -> String? { headers[name.lowercased()] }
+    public var json: JSONValue? { try? JSONValue.parse(body) }
+}
+
+/// A fake's answer.
+public struct FakeResponse: Sendable {
+    public var status: Int
+    public var headers: [String: String]
+    public var body: [UInt8]
+
+    public init(status: Int, headers: [String: String] = [:], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    public static func json(_ status: Int, _ value: JSONValue, headers: [String: String] = [:]) -> FakeResponse {
+        var all = headers
+        all["Content-Type"] = all["Content-Type"] ?? "application/json"
+        return FakeResponse(status: status, headers: all, body: value.serialized())
+    }
+}
+
+/// Serves a fake platform's handler on a free loopback port for the duration of `body`.
+public enum FakeHTTPServer {
+    public static func with(
+        _ handler: @escaping @Sendable (FakeRequest) async -> FakeResponse, _ body: (String) async throws -> Void
+    ) async throws {
+        let responder = CallbackResponder<BasicRequestContext> { request, _ in
+            let bytes = Array(try await request.body.collect(upTo: 256 * 1024 * 1024).readableBytesView)
+            var headers: [String: String] = [:]
+            for field in request.headers { headers[field.name.canonicalName] = field.value }
+            // HTTP/1.1's Host arrives as the request's authority.
+            if let authority = request.head.authority { headers["host"] = authority }
+            let target = request.uri.string
+            let path = String(target.split(separator: "?", maxSplits: 1).first ?? "")
+            var query: [String: String] = [:]
+            for (name, value) in request.uri.queryParameters { query[String(name)] = String(value) }
+            let answer = await handler(FakeRequest(method: request.method.rawValue, path: path, query: query, headers: headers, body: bytes))
+            var fields = HTTPFields()
+            for (name, value) in answer.headers { if let field = HTTPField.Name(name) { fields[field] = value } }
+            return Response(
+                status: .init(code: answer.status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
+        }
+        let (addresses, announce) = AsyncStream<String>.makeStream()
+        let app = Application(
+            responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in announce.yield("http://127.0.0.1:\(channel.localAddress?.port ?? 0)") },
+            logger: Logger(label: "fake-platform"))
+        let group = ServiceGroup(services: [app], logger: Logger(label: "fake-platform"))
+        let running = Task { try await group.run() }
+        var iterator = addresses.makeAsyncIterator()
+        guard let url = await iterator.next() else { throw CloudPython.Failure("the fake server did not start") }
+        var failure: (any Error)?
+        do {
+            try await body(url)
+        } catch {
+            failure = error
+        }
+        await group.triggerGracefulShutdown()
+        try await running.value
+        if let failure { throw failure }
+    }
+}
