@@ -36,7 +36,11 @@ final class PlatformWorld: @unchecked Sendable {
                 .publishedService,
                 [
                     "metadata": ["name": "churn"],
-                    "spec": ["versions": .array(packages.map { ["version": .string($0.key), "package": ["sha256": .string(String(repeating: $0.value, count: 64))]] })],
+                    "spec": [
+                        "versions": .array(packages.map { version, digit in
+                            ["version": .string(version), "package": ["sha256": .string(String(repeating: digit, count: 64)), "url": .string("https://packages.example.com/churn/\(version).zip")]]
+                        })
+                    ],
                 ]
             ),
         ]

@@ -6,10 +6,13 @@ import Foundation
 /// the service and the version alone, so that a restarted controller finds what it created.
 enum PlatformNames {
     /// `<service>-<8 hex of sha256(namespace/service)>`: unique per namespace, `[a-z0-9-]` (the
-    /// service is a DNS label) and at most 36 characters, so that a generation's name built on
-    /// it stays within the 63 every platform allows.
-    static func base(service: String, namespace: String) -> String {
-        String(service.prefix(27)).trimmingCharacters(in: CharacterSet(charactersIn: "-")) + "-" + shortHash("\(namespace)/\(service)")
+    /// service is a DNS label) and at most `length` characters (36 by default, so that a
+    /// generation's name built on it stays within the 63 most platforms allow). It starts with a
+    /// letter (`s` is prefixed to a service starting with a digit), as Azure and Vertex AI require.
+    static func base(service: String, namespace: String, length: Int = 36) -> String {
+        let lead = service.first?.isLetter == true ? "" : "s"
+        let kept = String((lead + service).prefix(length - 9)).trimmingCharacters(in: CharacterSet(charactersIn: "-"))
+        return kept + "-" + shortHash("\(namespace)/\(service)")
     }
 
     /// A version in `[a-z0-9-]`: lower case, `.` and `_` as `-`, at most 16 characters (the

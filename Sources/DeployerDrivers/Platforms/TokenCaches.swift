@@ -1,0 +1,21 @@
+import CloudHTTP
+import Crypto
+import Foundation
+
+/// One access-token cache per set of credentials, kept across reconciles so that a token is
+/// fetched once and refreshed before it expires, not fetched for every call. Keyed by a digest
+/// of the credentials (never the credentials themselves).
+final class TokenCaches: @unchecked Sendable {
+    private let lock = NSLock()
+    private var caches: [String: AccessTokenCache] = [:]
+
+    func cache(for credentials: [String], make: () throws -> AccessTokenCache) rethrows -> AccessTokenCache {
+        let key = SHA256.hash(data: Data(credentials.joined(separator: "\u{0}").utf8)).map { String(format: "%02x", $0) }.joined()
+        return try lock.withLock {
+            if let cache = caches[key] { return cache }
+            let cache = try make()
+            caches[key] = cache
+            return cache
+        }
+    }
+}
