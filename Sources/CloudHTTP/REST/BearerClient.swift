@@ -39,10 +39,15 @@ public struct BearerClient: Sendable {
 
     /// Sends `body` (JSON) to `url`.
     public func send(_ method: HTTPMethod, _ url: String, body: JSONValue? = nil) async throws -> RESTAnswer {
+        try await send(method, url, bytes: body?.serialized(), contentType: "application/json")
+    }
+
+    /// Sends raw bytes (an upload) of `contentType` to `url`.
+    public func send(_ method: HTTPMethod, _ url: String, bytes: [UInt8]?, contentType: String) async throws -> RESTAnswer {
         var refreshed = false
         var attempt = 1
         while true {
-            let answer = try await sendOnce(method, url, body: body)
+            let answer = try await sendOnce(method, url, bytes: bytes, contentType: contentType)
             if answer.status == 401, !refreshed {
                 refreshed = true
                 await tokens.invalidate()
@@ -55,15 +60,15 @@ public struct BearerClient: Sendable {
         }
     }
 
-    private func sendOnce(_ method: HTTPMethod, _ url: String, body: JSONValue?) async throws -> RESTAnswer {
+    private func sendOnce(_ method: HTTPMethod, _ url: String, bytes: [UInt8]?, contentType: String) async throws -> RESTAnswer {
         var request = HTTPClientRequest(url: url)
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(try await tokens.token())")
         request.headers.add(name: "Accept", value: "application/json")
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: body.serialized()))
+        if let bytes {
+            request.headers.add(name: "Content-Type", value: contentType)
+            request.body = .bytes(ByteBuffer(bytes: bytes))
         }
         do {
             let response = try await http.execute(request, timeout: .seconds(60))
