@@ -262,7 +262,7 @@ public final class FakeSnowpark: @unchecked Sendable {
         }
         let versions = Self.versions(spec)
         let chosen: String?
-        if let forced = request.header("X-Apideployer-Generation") {
+        if let forced = request.header("X-Forced-Generation") {
             chosen = versions.contains { $0.version == forced } ? forced : nil
         } else {
             served += 1

@@ -28,20 +28,38 @@ enum NodeAssembly {
         return wrapperPath
     }
 
-    /// For `node serve --platform`: initialises the data directory if needed, imports the
-    /// package (once) and activates it, and returns the platform contract for its endpoint.
+    /// For `node serve --platform`: initialises the data directory if needed, fetches and
+    /// imports the packages (`--package`, or those the deployer named in the environment; once
+    /// each), activates them with their weights, and returns the platform contract for the
+    /// endpoint (`--endpoint`, else the first package's first).
     static func preparePlatform(
-        _ platform: PlatformServing.Platform, package: URL, endpoint: String?, directory: URL, environment: [String: String], logger: Logger
+        _ platform: PlatformServing.Platform, packages: [PlatformPackage], endpoint: String?, directory: URL, environment: [String: String],
+        logger: Logger
     ) async throws -> PlatformServing {
         if !FileManager.default.fileExists(atPath: directory.appendingPathComponent("services").path) { try initialize(directory) }
-        let (service, version) = try validateArchive(package)
         let runtime = try NodeRuntime(dataDirectory: directory, logger: logger)
-        if (try? await runtime.service(service)) == nil { try await runtime.createService(service) }
-        if try await !runtime.service(service).generations.contains(where: { $0.id == version }) {
-            _ = try await runtime.importGeneration(service: service, archive: package)
+        var service: String?
+        var entries: [GenerationMapping.Entry] = []
+        for package in packages {
+            let archive = try await PlatformPackages.fetch(
+                package, into: directory.appendingPathComponent("downloads"), http: .shared, environment: environment)
+            let (name, version) = try validateArchive(archive)
+            if let expected = package.version, expected != version { throw CLIError("the package for \(expected) holds version \(version)") }
+            if let service, service != name { throw CLIError("the packages hold two services: \(service) and \(name)") }
+            service = name
+            if (try? await runtime.service(name)) == nil { try await runtime.createService(name) }
+            if try await !runtime.service(name).generations.contains(where: { $0.id == version }) {
+                _ = try await runtime.importGeneration(service: name, archive: archive)
+            }
+            if package.weight > 0 { entries.append(.init(generation: version, proba: Double(package.weight) / 100)) }
         }
-        try await runtime.switchTo(service: service, generation: version)
-        let endpoints = runtime.table.services[service]?.generations[version]?.manifest.endpoints ?? []
+        guard let service, let first = entries.first?.generation ?? packages.first?.version else { throw CLIError("no package to serve") }
+        if entries.count > 1 {
+            try await runtime.setMapping(service: service, GenerationMapping(strategy: .random, entries: entries))
+        } else if !entries.isEmpty {
+            try await runtime.switchTo(service: service, generation: first)
+        }
+        let endpoints = runtime.table.services[service]?.generations[first]?.manifest.endpoints ?? []
         guard let chosen = endpoint.map({ wanted in endpoints.first { $0.id == wanted } }) ?? endpoints.first else {
             throw CLIError("--endpoint \(endpoint ?? ""): the package has no such endpoint (it has \(endpoints.map(\.id).joined(separator: ", ")))")
         }

@@ -48,10 +48,10 @@ struct NodeCommand: AsyncParsableCommand {
         @Option(help: "PEM CA certificate(s): the admin API requires a client certificate they signed (with --tls-cert).")
         var tlsClientCa: String?
 
-        @Option(help: "Also answer a managed platform's serving contract: sagemaker, azureml, vertexai or snowpark (with --package).")
+        @Option(help: "Also answer a managed platform's serving contract: sagemaker, azureml, vertexai or snowpark (with --package, or the packages the deployer names in the environment).")
         var platform: PlatformServing.Platform?
 
-        @Option(help: "With --platform: the package to serve (imported and activated at start).")
+        @Option(help: "With --platform: the package to serve (imported and activated at start); default: APIDEPLOYER_GENERATIONS, APIDEPLOYER_PACKAGE_URL, SM_MODEL_DIR/package.zip or AIP_STORAGE_URI.")
         var package: String?
 
         @Option(help: "With --platform: the endpoint the platform's routes score (default: the package's first).")
@@ -60,7 +60,7 @@ struct NodeCommand: AsyncParsableCommand {
         func validate() throws {
             guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
             if tlsClientCa != nil, tlsCert == nil { throw ValidationError("--tls-client-ca needs --tls-cert and --tls-key") }
-            if (platform == nil) != (package == nil) { throw ValidationError("--platform and --package go together") }
+            if package != nil, platform == nil { throw ValidationError("--package needs --platform") }
             if endpoint != nil, platform == nil { throw ValidationError("--endpoint needs --platform") }
         }
 
@@ -71,9 +71,10 @@ struct NodeCommand: AsyncParsableCommand {
             let certificate = tlsCert.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
             let environment = ProcessInfo.processInfo.environment
             var serving: PlatformServing?
-            if let platform, let package {
+            if let platform {
+                let packages = try PlatformPackages.described(platform: platform, package: package, environment: environment)
                 serving = try await NodeAssembly.preparePlatform(
-                    platform, package: URL(fileURLWithPath: package), endpoint: endpoint, directory: directory, environment: environment, logger: logger)
+                    platform, packages: packages, endpoint: endpoint, directory: directory, environment: environment, logger: logger)
             }
             let chosenPort = port ?? platform.map { PlatformServing.port(for: $0, environment: environment) } ?? 12000
             let services = try NodeAssembly.services(

@@ -55,12 +55,12 @@ final class PlatformWorld: @unchecked Sendable {
 
     var transcript: String { lock.withLock { lines.joined(separator: "\n") } + "\n" + audit.events.map { String(decoding: $0.serialized(), as: UTF8.self) }.joined(separator: "\n") }
 
-    private func note(_ line: String) { lock.withLock { lines.append(line) } }
+    fileprivate func note(_ line: String) { lock.withLock { lines.append(line) } }
 
     func reconciler() -> DeploymentReconciler<ContinuousClock> {
         DeploymentReconciler(
             store: store, drivers: [type: driver], hooks: HookRunner(limiter: HookLimiter(clock: ContinuousClock()), webhooks: NoWebhooks()),
-            logger: Logger(label: "test"), audit: audit, owners: { _, _, _ in [] })
+            logger: Logger(label: "platform-test") { _ in RecordingLogHandler(world: self) }, audit: audit, owners: { _, _, _ in [] })
     }
 
     /// Applies the deployment with `spec` merged over service churn on prod-platform.
@@ -154,5 +154,21 @@ struct TestPackages: PackageSource {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("package-\(reference.sha256.prefix(8)).zip")
         if !FileManager.default.fileExists(atPath: file.path) { try Data("PK package \(reference.sha256)".utf8).write(to: file) }
         return file
+    }
+}
+
+/// Keeps every log line of the reconcilers (with its metadata) in the world's transcript.
+struct RecordingLogHandler: LogHandler {
+    let world: PlatformWorld
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        world.note("log \(event.level): \(event.message) \(metadata.merging(event.metadata ?? [:]) { $1 })")
     }
 }

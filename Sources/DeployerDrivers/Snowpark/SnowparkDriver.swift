@@ -12,7 +12,9 @@ import NIOCore
 /// itself, as on static nodes. Staging adds a version at weight 0, activation sets the weights,
 /// both with `ALTER SERVICE … FROM SPECIFICATION` (a rolling upgrade: the running instances keep
 /// serving until the new ones are ready). Readiness: service `RUNNING`, every container
-/// `READY`, not upgrading, and a public ingress host.
+/// `READY`, not upgrading, and a public ingress host. Queries to one version carry the node's
+/// `X-Forced-Generation` header. With `endpointOverride`, the SQL API, the OAuth endpoint and
+/// the ingress (`{override}/ingress/{host}/`) are all reached at that one base URL (tests).
 public struct SnowparkDriver: InfrastructureDriver {
     static let generationsVariable = "APIDEPLOYER_GENERATIONS"
 
@@ -108,7 +110,7 @@ public struct SnowparkDriver: InfrastructureDriver {
         request.method = .POST
         request.headers.add(name: "Authorization", value: "Snowflake Token=\"\(token)\"")
         request.headers.add(name: "Content-Type", value: "application/json")
-        if let version = query.forcedGeneration { request.headers.add(name: "X-Apideployer-Generation", value: version) }
+        if let version = query.forcedGeneration { request.headers.add(name: "X-Forced-Generation", value: version) }
         request.body = .bytes(ByteBuffer(bytes: JSONValue.object(["data": [[0, query.body["features"] ?? query.body]]]).serialized()))
         let response = try await http.execute(request, timeout: .seconds(60))
         let body = (try? JSONValue.parse(Array(try await response.body.collect(upTo: 16 * 1024 * 1024).readableBytesView))) ?? .null
