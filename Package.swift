@@ -110,6 +110,7 @@ let package = Package(
             name: "DeployerCore",
             dependencies: [
                 "DeployerModel", "ReconcileKit", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -178,7 +179,7 @@ let package = Package(
         .target(
             name: "PlatformTesting",
             dependencies: [
-                "CloudHTTP", "DeployerModel",
+                "CloudHTTP", "DeployerModel", "DeployerTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -220,7 +221,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "DeployerModelTests", dependencies: ["DeployerModel"], swiftSettings: swiftSettings),
-        .testTarget(name: "ModelRuntimeTests", dependencies: ["ModelRuntime"], swiftSettings: swiftSettings),
+        .testTarget(name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "DeployerTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "APINodeTests", dependencies: ["APINode", "ModelRuntime", "DeployerModel", "DeployerTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "DeployerCoreTests", dependencies: ["DeployerCore", "DeployerModel", "ReconcileKit", "DeployerTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "EventServerTests", dependencies: ["EventServer", "DeployerModel"], swiftSettings: swiftSettings),
@@ -242,6 +243,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["Peers"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,3 +1,4 @@
+import DeployerCore
 import DeployerModel
 
 /// Small valid objects for tests.
@@ -12,6 +13,17 @@ public enum SampleObjects {
             "apiVersion": .string(ResourceKind.apiVersion), "kind": "ServiceDeployment", "metadata": metadata,
             "spec": ["service": "churn", "infrastructure": "dev-static", "version": .string(version)],
         ]
+    }
+
+    /// Creates `objects` (kind and a document without apiVersion, kind or namespace) in `store`.
+    public static func create(_ objects: [(ResourceKind, JSONValue)], in store: any ResourceStore, namespace: String = "default") async throws {
+        for (kind, object) in objects {
+            var document = object
+            document["apiVersion"] = .string(ResourceKind.apiVersion)
+            document["kind"] = .string(kind.kind)
+            document["metadata"]?["namespace"] = .string(namespace)
+            _ = try await store.create(document, kind: kind, dryRun: false)
+        }
     }
 
     /// A Stage.

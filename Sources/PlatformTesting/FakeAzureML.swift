@@ -129,11 +129,7 @@ public final class FakeAzureML: @unchecked Sendable {
     }
 
     private func token(_ request: FakeRequest) -> FakeResponse {
-        var form: [String: String] = [:]
-        for pair in String(decoding: request.body, as: UTF8.self).split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).removingPercentEncoding ?? String($0) }
-            if parts.count == 2 { form[parts[0]] = parts[1] }
-        }
+        let form = request.form
         guard form["grant_type"] == "client_credentials", form["scope"] == "https://management.azure.com/.default" else {
             return .json(400, ["error": "invalid_request", "error_description": "AADSTS900144: The request body must contain grant_type and scope."])
         }
@@ -286,11 +282,7 @@ public final class FakeAzureML: @unchecked Sendable {
             chosen = pinned
         } else {
             scored += 1
-            var point = scored % 100
-            chosen = traffic.first { _, weight in
-                defer { point -= Int(weight.intValue ?? 0) }
-                return point < Int(weight.intValue ?? 0)
-            }?.key ?? ""
+            chosen = WeightedRotation.pick(traffic.map { ($0.key, Double($0.value.intValue ?? 0)) }, count: scored) ?? ""
         }
         guard let deployment = deployments[name]?[chosen], deployment["properties"]?["provisioningState"]?.stringValue == "Succeeded" else {
             return .json(404, ["message": "No valid deployments to route to. Please check that the endpoint has at least one deployment with positive weight values or use a deployment specific header to route."])

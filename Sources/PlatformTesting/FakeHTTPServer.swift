@@ -17,6 +17,31 @@ public struct FakeRequest: Sendable {
 
     public func header(_ name: String) -> String? { headers[name.lowercased()] }
     public var json: JSONValue? { try? JSONValue.parse(body) }
+
+    /// An `application/x-www-form-urlencoded` body's fields.
+    public var form: [String: String] {
+        var fields: [String: String] = [:]
+        for pair in String(decoding: body, as: UTF8.self).split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).removingPercentEncoding ?? String($0) }
+            if parts.count == 2 { fields[parts[0]] = parts[1] }
+        }
+        return fields
+    }
+}
+
+/// Picks among weighted choices in a fixed rotation (the `count`th call of a hundred), so a
+/// fake's traffic split is deterministic and gives every choice its share.
+enum WeightedRotation {
+    static func pick<T>(_ choices: [(T, Double)], count: Int) -> T? {
+        let total = choices.reduce(0) { $0 + $1.1 }
+        guard total > 0 else { return nil }
+        var point = Double(count % 100) / 100 * total
+        for (choice, weight) in choices {
+            if point < weight { return choice }
+            point -= weight
+        }
+        return choices.last?.0
+    }
 }
 
 /// A fake's answer.
@@ -38,7 +63,8 @@ public struct FakeResponse: Sendable {
     }
 }
 
-/// Serves a fake platform's handler on a free loopback port for the duration of `body`.
+/// Serves a fake platform's handler (or any responder) on a free loopback port for the
+/// duration of `body`, which gets its URL.
 public enum FakeHTTPServer {
     public static func with(
         _ handler: @escaping @Sendable (FakeRequest) async -> FakeResponse, _ body: (String) async throws -> Void
@@ -59,6 +85,10 @@ public enum FakeHTTPServer {
             return Response(
                 status: .init(code: answer.status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
         }
+        try await with(responder: responder, body)
+    }
+
+    public static func with(responder: some HTTPResponder<BasicRequestContext>, _ body: (String) async throws -> Void) async throws {
         let (addresses, announce) = AsyncStream<String>.makeStream()
         let app = Application(
             responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)),

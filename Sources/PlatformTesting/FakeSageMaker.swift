@@ -248,15 +248,8 @@ public final class FakeSageMaker: @unchecked Sendable {
             chosen = variants.first { $0["VariantName"]?.stringValue == target }
             if chosen == nil { return .json(400, ["__type": "ValidationError", "message": .string("Variant \(target) not found for endpoint \(name)")]) }
         } else {
-            // Weighted round robin: deterministic, and every variant gets its share.
-            let weights = variants.map { $0["InitialVariantWeight"]?.doubleValue ?? 1 }
-            let total = max(weights.reduce(0, +), 1)
             invocationCount += 1
-            var point = Double(invocationCount % 100) / 100 * total
-            chosen = zip(variants, weights).first { _, weight in
-                defer { point -= weight }
-                return point < weight
-            }?.0 ?? variants.first
+            chosen = WeightedRotation.pick(variants.map { ($0, $0["InitialVariantWeight"]?.doubleValue ?? 1) }, count: invocationCount) ?? variants.first
         }
         let model = models[chosen?["ModelName"]?.stringValue ?? ""]
         var environment: [String: String] = [:]

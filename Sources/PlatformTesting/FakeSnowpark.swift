@@ -241,11 +241,7 @@ public final class FakeSnowpark: @unchecked Sendable {
     // MARK: - Ingress
 
     private func oauth(_ request: FakeRequest) -> FakeResponse {
-        var form: [String: String] = [:]
-        for pair in String(decoding: request.body, as: UTF8.self).split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).removingPercentEncoding ?? String($0) }
-            if parts.count == 2 { form[parts[0]] = parts[1] }
-        }
+        let form = request.form
         guard form["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer", let scope = form["scope"],
             services.values.contains(where: { $0.host == scope }), let assertion = form["assertion"], verified(assertion) != nil
         else { return FakeResponse(status: 400, body: Array("invalid_grant".utf8)) }
@@ -266,11 +262,7 @@ public final class FakeSnowpark: @unchecked Sendable {
             chosen = versions.contains { $0.version == forced } ? forced : nil
         } else {
             served += 1
-            var point = served % 100
-            chosen = versions.first { _, weight in
-                defer { point -= weight }
-                return point < weight
-            }?.version
+            chosen = WeightedRotation.pick(versions.map { ($0.version, Double($0.weight)) }, count: served)
         }
         guard let chosen, let rows = request.json?["data"]?.arrayValue else { return .json(400, ["message": "no such generation, or not {\"data\": [[row, features]]}"]) }
         return .json(200, ["data": .array(rows.map { [$0.arrayValue?.first ?? 0, container(chosen, $0.arrayValue?.last ?? .null)] })])

@@ -126,11 +126,7 @@ public final class FakeVertexAI: @unchecked Sendable {
     // MARK: - Token endpoint
 
     private func token(_ request: FakeRequest) -> FakeResponse {
-        var form: [String: String] = [:]
-        for pair in String(decoding: request.body, as: UTF8.self).split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).removingPercentEncoding ?? String($0) }
-            if parts.count == 2 { form[parts[0]] = parts[1] }
-        }
+        let form = request.form
         guard form["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer", let assertion = form["assertion"] else {
             return .json(400, ["error": "unsupported_grant_type", "error_description": "Invalid grant_type"])
         }
@@ -310,11 +306,7 @@ public final class FakeVertexAI: @unchecked Sendable {
         guard let instances = request.json?["instances"]?.arrayValue else { return Self.error(400, "INVALID_ARGUMENT", "instances is required.") }
         let split = (endpoint["trafficSplit"]?.objectValue ?? [:]).sorted { $0.key < $1.key }
         predictions += 1
-        var point = predictions % 100
-        guard let chosen = split.first(where: { _, weight in
-            defer { point -= Int(weight.intValue ?? 0) }
-            return point < Int(weight.intValue ?? 0)
-        })?.key, let deployed = endpoint["deployedModels"]?.arrayValue?.first(where: { $0["id"]?.stringValue == chosen }),
+        guard let chosen = WeightedRotation.pick(split.map { ($0.key, Double($0.value.intValue ?? 0)) }, count: predictions), let deployed = endpoint["deployedModels"]?.arrayValue?.first(where: { $0["id"]?.stringValue == chosen }),
             let model = models[deployed["model"]?.stringValue ?? ""]
         else { return Self.error(400, "FAILED_PRECONDITION", "The endpoint has no deployed model with traffic.") }
         let environment = Self.environment(model)

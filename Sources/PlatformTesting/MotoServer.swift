@@ -1,5 +1,6 @@
 import CloudHTTP
 import DeployerModel
+import DeployerTesting
 import Foundation
 
 /// moto's server as a child process (`Peers/moto_server.py`) on loopback with SigV4 checking
@@ -30,7 +31,7 @@ public struct MotoServer: Sendable {
         try process.run()
         defer {
             try? input.fileHandleForWriting.close()
-            process.waitUntilExit()
+            _ = process.waitForExitStatus()
         }
         let line = await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
@@ -77,8 +78,7 @@ public enum CloudPython {
             try stdin.fileHandleForWriting.close()
         }
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw Failure("\(executable) \(arguments) exited with \(process.terminationStatus)") }
+        guard process.waitForExitStatus() == 0 else { throw Failure("\(executable) \(arguments) exited with \(process.terminationStatus)") }
         return String(decoding: data, as: UTF8.self)
     }
 

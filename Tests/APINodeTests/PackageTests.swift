@@ -1,5 +1,6 @@
 import APINode
 import DeployerModel
+import DeployerTesting
 import Foundation
 import ModelRuntime
 import Testing
@@ -34,7 +35,7 @@ import Testing
         environment.standardOutput = pipe
         try environment.run()
         let interpreter = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        environment.waitUntilExit()
+        _ = environment.waitForExitStatus()
         return interpreter
     }
 
@@ -43,8 +44,7 @@ import Testing
         process.executableURL = URL(fileURLWithPath: try testPython())
         process.arguments = arguments
         try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        #expect(process.waitForExitStatus() == 0)
     }
 
     static let scalerModel = """

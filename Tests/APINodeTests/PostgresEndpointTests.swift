@@ -1,5 +1,6 @@
 import APINode
 import DeployerModel
+import DeployerTesting
 import Foundation
 import Testing
 
@@ -59,8 +60,7 @@ import Testing
         process.standardOutput = pipe
         try process.run()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw NodeError.invalid("\(command) failed") }
+        guard process.waitForExitStatus() == 0 else { throw NodeError.invalid("\(command) failed") }
         return output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 

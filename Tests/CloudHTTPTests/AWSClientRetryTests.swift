@@ -2,6 +2,7 @@ import DeployerModel
 import Foundation
 import HTTPTypes
 import Hummingbird
+import PlatformTesting
 import Testing
 
 @testable import CloudHTTP
@@ -43,7 +44,7 @@ import Testing
             return Response(status: .init(code: status), headers: fields, body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         let pauses = Pauses()
-        try await LocalHTTPServer.with(router) { url in
+        try await FakeHTTPServer.with(responder: router.buildResponder()) { url in
             let client = AWSClient(
                 credentials: .init(accessKeyID: "AKID", secretAccessKey: "secret"), region: "us-east-1", endpointOverride: url, http: .shared,
                 pause: { pauses.record($0) })

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import DeployerModel
 import Foundation
 import Hummingbird
+import PlatformTesting
 import Testing
 import _CryptoExtras
 
@@ -140,6 +141,6 @@ import _CryptoExtras
             return Response(
                 status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: answer.serialized())))
         }
-        try await LocalHTTPServer.with(router) { url in try await body(url, endpoint) }
+        try await FakeHTTPServer.with(responder: router.buildResponder()) { url in try await body(url, endpoint) }
     }
 }

@@ -50,13 +50,7 @@ import Testing
                 ]
             ),
         ]
-        for (kind, object) in objects {
-            var document = object
-            document["apiVersion"] = .string(ResourceKind.apiVersion)
-            document["kind"] = .string(kind.kind)
-            document["metadata"]?["namespace"] = "default"
-            _ = try await store.create(document, kind: kind, dryRun: false)
-        }
+        try await SampleObjects.create(objects, in: store)
     }
 
     func reconciler() -> DeploymentReconciler<ContinuousClock> {

@@ -1,5 +1,6 @@
 import CloudHTTP
 import DeployerModel
+import DeployerTesting
 import Foundation
 
 /// Where the built products are (next to the test bundle).
@@ -113,15 +114,11 @@ final class ChildProcess: @unchecked Sendable {
     /// Waits for exit without blocking the cooperative pool.
     func finish() async -> CommandResult {
         let process = self.process
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                process.waitUntilExit()
-                continuation.resume()
-            }
+        let status = await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
+            DispatchQueue.global().async { continuation.resume(returning: process.waitForExitStatus()) }
         }
         await waitForClose()
-        return CommandResult(
-            status: process.terminationStatus, output: output, errors: (try? String(contentsOf: errorURL, encoding: .utf8)) ?? "")
+        return CommandResult(status: status, output: output, errors: (try? String(contentsOf: errorURL, encoding: .utf8)) ?? "")
     }
 
     func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }

@@ -1,3 +1,4 @@
+import DeployerTesting
 import Foundation
 import ModelRuntime
 
@@ -65,8 +66,7 @@ enum ParityCases {
         process.standardError = FileHandle.nullDevice
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        guard process.waitForExitStatus() == 0 else {
             throw ModelError.invalidModel("\(executable) \(arguments.joined(separator: " ")) failed with \(process.terminationStatus)")
         }
         return String(decoding: data, as: UTF8.self)

@@ -44,13 +44,7 @@ final class PlatformWorld: @unchecked Sendable {
                 ]
             ),
         ]
-        for (kind, object) in objects {
-            var document = object
-            document["apiVersion"] = .string(ResourceKind.apiVersion)
-            document["kind"] = .string(kind.kind)
-            document["metadata"]?["namespace"] = "default"
-            _ = try await store.create(document, kind: kind, dryRun: false)
-        }
+        try await SampleObjects.create(objects, in: store)
     }
 
     var transcript: String { lock.withLock { lines.joined(separator: "\n") } + "\n" + audit.events.map { String(decoding: $0.serialized(), as: UTF8.self) }.joined(separator: "\n") }

@@ -71,12 +71,9 @@ struct ARMWorkspace: Sendable {
         .seconds(answer.header("Retry-After").flatMap(Int.init).map { min(60, max(1, $0)) } ?? 5)
     }
 
-    /// Throws the ARM error of a failed answer: permanent for 4xx other than 408/409/429.
+    /// Throws the ARM error of a failed answer.
     static func check(_ answer: RESTAnswer, _ what: String) throws {
         guard !answer.isSuccess else { return }
-        let error = answer.body["error"]
-        let detail = [error?["code"]?.stringValue, error?["message"]?.stringValue].compactMap { $0 }.joined(separator: ": ")
-        let permanent = (400..<500).contains(answer.status) && ![401, 408, 409, 429].contains(answer.status)
-        throw DriverError("\(what): HTTP \(answer.status)\(detail.isEmpty ? "" : " \(detail)")", isPermanent: permanent)
+        throw DriverError.platform(answer, what, codeKey: "code")
     }
 }

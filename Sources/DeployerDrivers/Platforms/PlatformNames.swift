@@ -1,3 +1,4 @@
+import CloudHTTP
 import Crypto
 import DeployerCore
 import Foundation
@@ -60,5 +61,17 @@ enum PlatformChanges {
     static func refusingHashSplit(_ mapping: ServingMapping, platform: String) -> DriverError? {
         guard mapping.entries.count > 1, mapping.strategy == .hash else { return nil }
         return DriverError("\(platform) splits traffic between versions at random; a hash split cannot be done there (use strategy Random)", isPermanent: true)
+    }
+}
+
+extension DriverError {
+    /// The failure of a platform's JSON answer: `{"error": {<codeKey>, "message"}}` (ARM's and
+    /// Google's envelopes) named after `what`; permanent for a 4xx other than 401, 408, 409
+    /// and 429 (those, and 5xx, may pass).
+    static func platform(_ answer: RESTAnswer, _ what: String, codeKey: String) -> DriverError {
+        let error = answer.body["error"]
+        let detail = [error?[codeKey]?.stringValue, error?["message"]?.stringValue].compactMap { $0 }.joined(separator: ": ")
+        let permanent = (400..<500).contains(answer.status) && ![401, 408, 409, 429].contains(answer.status)
+        return DriverError("\(what): HTTP \(answer.status)\(detail.isEmpty ? "" : " \(detail)")", isPermanent: permanent)
     }
 }

@@ -69,12 +69,9 @@ struct VertexAPI: Sendable {
         if answer.status != 404 { try Self.check(answer, "delete gs://\(bucket)/\(object)") }
     }
 
-    /// Throws Google's error of a failed answer: permanent for 4xx other than 401, 408, 409, 429.
+    /// Throws Google's error of a failed answer.
     static func check(_ answer: RESTAnswer, _ what: String) throws {
         guard !answer.isSuccess else { return }
-        let error = answer.body["error"]
-        let detail = [error?["status"]?.stringValue, error?["message"]?.stringValue].compactMap { $0 }.joined(separator: ": ")
-        let permanent = (400..<500).contains(answer.status) && ![401, 408, 409, 429].contains(answer.status)
-        throw DriverError("\(what): HTTP \(answer.status)\(detail.isEmpty ? "" : " \(detail)")", isPermanent: permanent)
+        throw DriverError.platform(answer, what, codeKey: "status")
     }
 }
