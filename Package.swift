@@ -110,7 +110,6 @@ let package = Package(
             name: "DeployerCore",
             dependencies: [
                 "DeployerModel", "ReconcileKit", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Subprocess", package: "swift-subprocess"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -179,7 +178,7 @@ let package = Package(
         .target(
             name: "PlatformTesting",
             dependencies: [
-                "CloudHTTP", "DeployerModel", "DeployerTesting",
+                "CloudHTTP", "DeployerModel",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -221,7 +220,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "DeployerModelTests", dependencies: ["DeployerModel"], swiftSettings: swiftSettings),
-        .testTarget(name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "DeployerTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "DeployerModel"], swiftSettings: swiftSettings),
         .testTarget(name: "APINodeTests", dependencies: ["APINode", "ModelRuntime", "DeployerModel", "DeployerTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "DeployerCoreTests", dependencies: ["DeployerCore", "DeployerModel", "ReconcileKit", "DeployerTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "EventServerTests", dependencies: ["EventServer", "DeployerModel"], swiftSettings: swiftSettings),

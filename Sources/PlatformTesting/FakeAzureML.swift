@@ -6,7 +6,7 @@ import Foundation
 /// are required; PUT answers 201/200 with `Azure-AsyncOperation`, DELETE 202 with `Location`
 /// and `Retry-After`; operations stay `InProgress` for `settlePolls` polls; a deployment of a
 /// version in `failingVersions` ends `Failed`; traffic maps are checked (existing deployments,
-/// adding up to 100) and a deployment with traffic cannot be deleted; 429 with `Retry-After`
+/// adding up to 100) and a deployment with traffic cannot be deleted; 429 with `Retry-After: 3`
 /// and token expiry are injected.
 public final class FakeAzureML: @unchecked Sendable {
     struct Operation {
@@ -54,7 +54,7 @@ public final class FakeAzureML: @unchecked Sendable {
         }
     }
 
-    /// The next `count` ARM requests answer 429 with `Retry-After: 1`.
+    /// The next `count` ARM requests answer 429 with `Retry-After: 3`.
     public func throttle(next count: Int) { lock.withLock { throttleNext = count } }
     /// Every token issued and every scoring key handed out (credentials the tests search for).
     public var credentialsHandedOut: [String] { lock.withLock { Array(tokens.keys) + endpoints.keys.map(Self.key) } }
@@ -94,7 +94,7 @@ public final class FakeAzureML: @unchecked Sendable {
         if throttleNext > 0 {
             throttleNext -= 1
             throttled += 1
-            return Self.armError(429, "TooManyRequests", "The request is being throttled.", headers: ["Retry-After": "1"])
+            return Self.armError(429, "TooManyRequests", "The request is being throttled.", headers: ["Retry-After": "3"])
         }
         if let id = request.path.split(separator: "/").last.map(String.init), request.path.contains("/mfeOperation") {
             return poll(id: id, statusResource: request.path.contains("mfeOperationsStatus"))

@@ -69,7 +69,7 @@ public final class FakeSnowpark: @unchecked Sendable {
         if throttleNext > 0 {
             throttleNext -= 1
             throttled += 1
-            return .json(429, ["code": "000429", "message": "Too many requests. Please retry later."], headers: ["Retry-After": "1"])
+            return .json(429, ["code": "000429", "message": "Too many requests. Please retry later."], headers: ["Retry-After": "3"])
         }
         if request.method == "GET", request.path.hasPrefix("/api/v2/statements/") {
             let handle = String(request.path.dropFirst("/api/v2/statements/".count))

@@ -91,7 +91,7 @@ public final class FakeVertexAI: @unchecked Sendable {
         if throttleNext > 0 {
             throttleNext -= 1
             throttled += 1
-            return Self.error(429, "RESOURCE_EXHAUSTED", "Quota exceeded for aiplatform.googleapis.com/online_prediction_requests.", headers: ["Retry-After": "1"])
+            return Self.error(429, "RESOURCE_EXHAUSTED", "Quota exceeded for aiplatform.googleapis.com/online_prediction_requests.", headers: ["Retry-After": "3"])
         }
         if request.path.hasPrefix("/upload/storage/v1/b/") || request.path.hasPrefix("/storage/v1/b/") { return storage(request) }
         let parent = "/v1/projects/\(project)/locations/\(location)"

@@ -1,6 +1,5 @@
 import CloudHTTP
 import DeployerModel
-import DeployerTesting
 import Foundation
 
 /// moto's server as a child process (`Peers/moto_server.py`) on loopback with SigV4 checking

@@ -1,6 +1,5 @@
 import APINode
 import DeployerModel
-import DeployerTesting
 import Foundation
 import ModelRuntime
 import Testing

@@ -1,6 +1,5 @@
 import CloudHTTP
 import DeployerModel
-import DeployerTesting
 import Foundation
 
 /// Where the built products are (next to the test bundle).

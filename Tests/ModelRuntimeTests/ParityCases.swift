@@ -1,4 +1,4 @@
-import DeployerTesting
+import DeployerModel
 import Foundation
 import ModelRuntime
 

@@ -43,7 +43,7 @@ import Testing
             try await world.settle()
             #expect(try await world.condition("Ready")?.status == .true)
             #expect(fake.tokensIssued > 2, "expired tokens were replaced mid-rollout")
-            #expect(fake.throttled == 2)
+            #expect(fake.throttled == 2 && pauses.count(of: .seconds(3)) == 2, "429s were retried after their Retry-After")
             #expect(try await world.status()?.activeGenerations?.map(\.weight) == [90, 10])
             #expect(Set(fake.traffic(endpoint)?.objectValue?.values.compactMap(\.intValue) ?? []) == [90, 10])
             let infrastructure = try await world.resolvedInfrastructure()

@@ -153,4 +153,6 @@ final class PauseLog: @unchecked Sendable {
     private var pauses: [Duration] = []
     func record(_ pause: Duration) { lock.withLock { pauses.append(pause) } }
     var count: Int { lock.withLock { pauses.count } }
+    /// How many pauses lasted exactly `duration` (a server's `Retry-After`).
+    func count(of duration: Duration) -> Int { lock.withLock { pauses.filter { $0 == duration }.count } }
 }

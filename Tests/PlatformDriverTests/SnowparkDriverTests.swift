@@ -57,7 +57,7 @@ import Testing
             try await world.settle()
             #expect(try await world.condition("Ready")?.status == .true)
             #expect(fake.rejectedTokens == 1, "the revoked token was refused once, then replaced")
-            #expect(fake.throttled == 2)
+            #expect(fake.throttled == 2 && pauses.count(of: .seconds(3)) == 2, "429s were retried after their Retry-After")
             #expect(FakeSnowpark.versions(fake.service(service)?.spec ?? "").map(\.weight) == [90, 10])
             for version in ["v1", "v2"] {
                 let forced = try await driver.query(

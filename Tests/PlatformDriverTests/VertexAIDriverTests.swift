@@ -45,7 +45,7 @@ import Testing
             try await world.settle()
             #expect(try await world.condition("Ready")?.status == .true)
             #expect(fake.tokensIssued > 2, "expired tokens were replaced mid-rollout")
-            #expect(fake.throttled == 2)
+            #expect(fake.throttled == 2 && pauses.count(of: .seconds(3)) == 2, "429s were retried after their Retry-After")
             #expect(fake.trafficSplit(endpoint) == [10, 90] && fake.deployedCount(endpoint) == 2)
 
             fake.expireTokens(after: nil)

@@ -3,9 +3,9 @@ import Foundation
 extension Process {
     /// Waits for the child and returns its exit status (128 + the signal when a signal ended it).
     /// The child is reaped here with `waitpid`: where the kernel has no pidfd `waitid`,
-    /// swift-subprocess (the Python workers, exec hooks) takes over SIGCHLD for the whole process
-    /// and Foundation never learns that its own children exited, so `waitUntilExit` would wait
-    /// for ever.
+    /// swift-subprocess (Python workers, credential plugins) takes over SIGCHLD for the whole
+    /// process and Foundation never learns that its own children exited, so `waitUntilExit` and
+    /// `terminationHandler` would wait for ever. Blocking: call it off the cooperative pool.
     public func waitForExitStatus() -> Int32 {
         var status: Int32 = 0
         while true {
