@@ -9,9 +9,14 @@ public struct EventServerMetrics: Sendable {
     private let commits: DurationHistogram
 
     public init() {
-        events = registry.makeCounter(name: "eventserver_events_stored_total", labels: [], help: "Events durably stored")
-        bytes = registry.makeCounter(name: "eventserver_bytes_stored_total", labels: [], help: "Bytes durably stored")
-        commits = registry.makeDurationHistogram(name: "eventserver_commit_seconds", buckets: Self.commitBuckets, help: "Time to write and fsync one group commit")
+        events = registry.makeCounter(descriptor: Self.name("events_stored", "total", "Events durably stored"), labels: [])
+        bytes = registry.makeCounter(descriptor: Self.name("bytes_stored", "total", "Bytes durably stored"), labels: [])
+        commits = registry.makeDurationHistogram(descriptor: Self.name("commit", "seconds", "Time to write and fsync one group commit"), buckets: Self.commitBuckets)
+    }
+
+    /// `eventserver_<metric>_<unit>`.
+    static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "eventserver", metricName: metric, unitName: unit, helpText: help)
     }
 
     static let commitBuckets: [Duration] = [
@@ -26,7 +31,7 @@ public struct EventServerMetrics: Sendable {
     }
 
     func rejected(_ reason: String) {
-        registry.makeCounter(name: "eventserver_rejected_requests_total", labels: [("reason", reason)], help: "Ingest requests refused").increment()
+        registry.makeCounter(descriptor: Self.name("rejected_requests", "total", "Ingest requests refused"), labels: [("reason", reason)]).increment()
     }
 
     public func exposition() -> String { registry.emitToString() }
