@@ -14,13 +14,9 @@ extension KubeAPI {
         guard !caller.isGlobalAdmin, kind == .serviceDeployment else { return AccessContext() }
         async let infrastructures = store.list(.infrastructure, ListQuery(namespace: namespace))
         async let services = store.list(.publishedService, ListQuery(namespace: namespace))
-        func permissions(_ items: [StoredObject]) -> [String: JSONValue] {
-            Dictionary(
-                items.map { (AccessContext.key($0.key.namespace, $0.key.name), $0.document["spec"]?["permissions"] ?? .null) },
-                uniquingKeysWith: { first, _ in first })
-        }
         return AccessContext(
-            infrastructurePermissions: permissions(try await infrastructures.items), servicePermissions: permissions(try await services.items))
+            infrastructurePermissions: AdmissionReviewer.permissions(try await infrastructures.items),
+            servicePermissions: AdmissionReviewer.permissions(try await services.items))
     }
 
     /// Answers 404 for an object the caller may not see.
