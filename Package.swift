@@ -141,7 +141,7 @@ let package = Package(
         .target(
             name: "DeployerStores",
             dependencies: [
-                "DeployerCore", "CloudHTTP",
+                "DeployerCore", "CloudHTTP", "ReconcileKit", .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -200,6 +200,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -253,7 +254,7 @@ let package = Package(
         .testTarget(name: "ReconcileKitTests", dependencies: ["ReconcileKit", "DeployerTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DeployerStoresTests",
-            dependencies: ["DeployerStores", "DeployerCore", "DeployerTesting"],
+            dependencies: ["DeployerStores", "DeployerCore", "DeployerTesting", "PlatformTesting", "CloudHTTP", "ReconcileKit"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

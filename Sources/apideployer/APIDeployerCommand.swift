@@ -7,7 +7,7 @@ struct APIDeployerCommand: AsyncParsableCommand {
         commandName: "apideployer",
         abstract: "Deploys versioned API services onto infrastructures from declarative specs.",
         subcommands: [
-            ServeCommand.self, QuickstartCommand.self, ApplyCommand.self, GetCommand.self, DescribeCommand.self, DeleteCommand.self,
+            ServeCommand.self, ControllerCommand.self, QuickstartCommand.self, ApplyCommand.self, GetCommand.self, DescribeCommand.self, DeleteCommand.self,
             WaitCommand.self, DiffCommand.self, PackageCommand.self, NodeCommand.self, EventServerCommand.self, LogsCommand.self, GenCommand.self,
             TokenCommand.self, UserCommand.self, GroupCommand.self, SecretCommand.self,
         ])

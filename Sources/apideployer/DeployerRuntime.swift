@@ -89,12 +89,8 @@ struct DeployerRuntime {
             let fetcher = try PackageFetcher(store: packageStore, cache: directory.url.appendingPathComponent("package-cache"), http: http)
             let clock = ContinuousClock()
             let hooks = HookRunner(limiter: HookLimiter(limit: settings.hookConcurrency, clock: clock), webhooks: SignedWebhookSender(http: http))
-            let drivers: [String: any InfrastructureDriver] = [
-                "static": StaticDriver(http: http, packages: fetcher), "sagemaker": SageMakerDriver(http: http, packages: fetcher),
-                "azureml": AzureMLDriver(http: http), "vertexai": VertexAIDriver(http: http, packages: fetcher), "snowpark": SnowparkDriver(http: http),
-            ]
             let controller = DeployerController(
-                store: store, drivers: drivers, hooks: hooks, clock: clock,
+                store: store, drivers: ControllerCommand.drivers(http: http, packages: fetcher), hooks: hooks, clock: clock,
                 logger: Logger(label: "apideployer.controller"), audit: audit)
             let lease = StoreLeaseLock(store: store)
             // The data directory lock proves that no other process uses this store: a holder

@@ -15,17 +15,11 @@ public struct StoreLeaseLock: LeaseLock {
 
     public func get() async throws -> (record: LeaseRecord, version: String)? {
         guard let stored = try await store.getIfPresent(key) else { return nil }
-        let lease = try stored.document.decode(Lease.self)
-        let time = { (text: String?) in text.flatMap(Lease.date(fromMicroTime:)) ?? Date(timeIntervalSince1970: 0) }
-        let record = LeaseRecord(
-            holderIdentity: lease.spec.holderIdentity ?? "", leaseDuration: .seconds(lease.spec.leaseDurationSeconds ?? 0),
-            acquireTime: time(lease.spec.acquireTime), renewTime: time(lease.spec.renewTime),
-            leaseTransitions: lease.spec.leaseTransitions ?? 0)
-        return (record, String(stored.resourceVersion))
+        return (LeaseRecord(try stored.document.decode(Lease.self).spec), String(stored.resourceVersion))
     }
 
     public func create(_ record: LeaseRecord) async throws {
-        let lease = Lease(metadata: ObjectMeta(name: key.name, namespace: key.namespace), spec: Self.spec(record))
+        let lease = Lease(metadata: ObjectMeta(name: key.name, namespace: key.namespace), spec: Lease.Spec(record))
         do {
             _ = try await store.create(try JSONValue(encoding: lease), kind: .lease, dryRun: false)
         } catch let error as APIError where error.code == 409 {
@@ -34,7 +28,7 @@ public struct StoreLeaseLock: LeaseLock {
     }
 
     public func update(_ record: LeaseRecord, version: String) async throws {
-        let spec = try JSONValue(encoding: Self.spec(record))
+        let spec = try JSONValue(encoding: Lease.Spec(record))
         _ = try await store.modify(key, subresource: .main, createIfMissing: false, dryRun: false) { current in
             guard var document = current, document["metadata"]?["resourceVersion"]?.stringValue == version else {
                 throw LeaseConflict()
@@ -44,10 +38,24 @@ public struct StoreLeaseLock: LeaseLock {
         }
     }
 
-    private static func spec(_ record: LeaseRecord) -> Lease.Spec {
-        Lease.Spec(
+}
+
+extension Lease.Spec {
+    /// The spec that records `record` (a coordination.k8s.io/v1 Lease's spec has the same shape).
+    public init(_ record: LeaseRecord) {
+        self.init(
             holderIdentity: record.holderIdentity, leaseDurationSeconds: Int(record.leaseDuration.components.seconds),
             acquireTime: Lease.microTime(record.acquireTime), renewTime: Lease.microTime(record.renewTime),
             leaseTransitions: record.leaseTransitions)
+    }
+}
+
+extension LeaseRecord {
+    /// The record a lease's spec holds (times it lacks are the epoch).
+    public init(_ spec: Lease.Spec) {
+        let time = { (text: String?) in text.flatMap(Lease.date(fromMicroTime:)) ?? Date(timeIntervalSince1970: 0) }
+        self.init(
+            holderIdentity: spec.holderIdentity ?? "", leaseDuration: .seconds(spec.leaseDurationSeconds ?? 0), acquireTime: time(spec.acquireTime),
+            renewTime: time(spec.renewTime), leaseTransitions: spec.leaseTransitions ?? 0)
     }
 }
