@@ -73,6 +73,10 @@ public struct KubeAPI: Sendable {
             resource = "identities"
             return try IdentityAPI(store: authenticator.identities).handle(request, caller: authenticated)
         }
+        if Self.isCoordinationLease(request.path) {
+            resource = "leases.coordination.k8s.io"
+            return try await coordinationLease(request, verb: &verb, caller: authenticated)
+        }
         guard request.method == "GET" || segments.count > 3 else { throw APIError.methodNotAllowed() }
         switch segments.count {
         case 1 where segments[0] == "api": return coreDiscovery(request)
@@ -93,7 +97,7 @@ public struct KubeAPI: Sendable {
         return try await dispatch(request, path: path, caller: authenticated, verb: &verb)
     }
 
-    private func dispatch(_ request: APIRequest, path: ResourcePath, caller: Caller, verb: inout String) async throws -> APIResponse {
+    func dispatch(_ request: APIRequest, path: ResourcePath, caller: Caller, verb: inout String) async throws -> APIResponse {
         let isWatch = ["true", "1"].contains(request.query["watch"] ?? "")
         switch (request.method, path.name) {
         case ("GET", nil):
