@@ -32,7 +32,8 @@ final class DeploymentWorld: @unchecked Sendable {
     /// Starts the nodes and the deployer and pushes versions v1 and v2 of the example churn
     /// package once per service (the service name rewritten in its manifest).
     private static func start(
-        nodes count: Int, services: [String], resyncPeriod: String, faultProxies: Bool, deployerArguments: [String], logging: JSONValue?
+        nodes count: Int, services: [String], resyncPeriod: String, faultProxies: Bool, deployerArguments: [String], logging: JSONValue?,
+        embeddedController: Bool
     ) async throws -> DeploymentWorld {
         let scratch = try Scratch()
         var nodes: [Node] = []
@@ -55,7 +56,7 @@ final class DeploymentWorld: @unchecked Sendable {
             nodes.append(Node(name: name, directory: directory, process: process, url: url, adminKey: key, proxy: proxy))
         }
         let server = try await ServerProcess.start(
-            dataDirectory: scratch.url.appendingPathComponent("deployer"), controller: true, extraArguments: deployerArguments)
+            dataDirectory: scratch.url.appendingPathComponent("deployer"), controller: embeddedController, extraArguments: deployerArguments)
         let client = try server.client()
         var digests: [String: [String: String]] = [:]
         for service in services {
@@ -83,13 +84,14 @@ final class DeploymentWorld: @unchecked Sendable {
 
     /// Runs `body` in a fresh world and stops every process of it afterwards, also on failure.
     /// `deployerArguments` are added to `serve`; `logging` is the infrastructure's logging block.
+    /// Without `embeddedController`, `serve` runs no controller (separate controllers do).
     static func with<T>(
         nodes count: Int = 2, services: [String] = ["churn"], resyncPeriod: String = "5m", faultProxies: Bool = false,
-        deployerArguments: [String] = [], logging: JSONValue? = nil, _ body: (DeploymentWorld) async throws -> T
+        deployerArguments: [String] = [], logging: JSONValue? = nil, embeddedController: Bool = true, _ body: (DeploymentWorld) async throws -> T
     ) async throws -> T {
         let world = try await start(
             nodes: count, services: services, resyncPeriod: resyncPeriod, faultProxies: faultProxies, deployerArguments: deployerArguments,
-            logging: logging)
+            logging: logging, embeddedController: embeddedController)
         do {
             let result = try await body(world)
             await world.stop()
