@@ -4,6 +4,7 @@ import CloudHTTP
 import DeployerCore
 import DeployerDrivers
 import DeployerModel
+import DeployerServer
 import DeployerStores
 import Foundation
 import Hummingbird
@@ -17,7 +18,7 @@ import ServiceLifecycle
 /// cluster (the kubeconfig's, or the pod's own in-cluster configuration). Several replicas may
 /// run; a `coordination.k8s.io/v1` Lease (15 s / 10 s / 2 s) lets one reconcile, and SIGTERM
 /// releases it so another takes over at once. `/healthz`, `/readyz` and `/metrics` on
-/// `--health-port`.
+/// `--health-port`; the admission webhook on `--webhook-port` when given a certificate.
 struct ControllerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "controller", abstract: "Run the controller on a Kubernetes cluster's custom resources (leader elected).")
@@ -46,11 +47,24 @@ struct ControllerCommand: AsyncParsableCommand {
     @Option(help: "Port of /healthz, /readyz and /metrics (0 picks a free one).")
     var healthPort = 8081
 
+    @Option(help: "PEM certificate of the admission webhook's HTTPS port (with --webhook-key; none: no webhook).")
+    var webhookCert: String?
+
+    @Option(help: "PEM private key of --webhook-cert.")
+    var webhookKey: String?
+
+    @Option(help: "Port of the admission webhook (POST /admission/v1/review).")
+    var webhookPort = 9443
+
+    @Option(help: "Groups whose members are global admins for the webhook (the controller's service account must be one).")
+    var adminGroup: [String] = []
+
     @Option(help: "Folder for downloaded packages.")
     var cacheDir = FileManager.default.temporaryDirectory.appendingPathComponent("apideployer-controller").path
 
     func validate() throws {
         guard kubernetes else { throw ValidationError("--kubernetes is required (the embedded store's controller runs in `apideployer serve`)") }
+        guard (webhookCert == nil) == (webhookKey == nil) else { throw ValidationError("--webhook-cert and --webhook-key go together") }
     }
 
     func run() async throws {
@@ -76,9 +90,22 @@ struct ControllerCommand: AsyncParsableCommand {
         let lock = KubeLeaseLock(client: client, namespace: leaseNamespace ?? client.namespace, name: leaseName)
         let elector = LeaderElector(identity: identity ?? "\(ProcessInfo.processInfo.hostName)_\(getpid())", lock: lock, clock: clock)
         let health = Self.healthServer(host: healthHost, port: healthPort, registry: registry, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: health), .init(service: LeaderElectedService(elector: elector, service: controller)),
+        ]
+        if let webhookCert, let webhookKey {
+            let admins = adminGroup.isEmpty ? Caller.defaultAdminGroups : Set(adminGroup)
+            // Every replica answers reviews (they only read), leader or not.
+            let webhook = try makeWebhookServer(
+                reviewer: AdmissionReviewer(store: store, adminGroups: admins), host: healthHost, port: webhookPort,
+                certificatePEM: try String(contentsOfFile: webhookCert, encoding: .utf8), keyPEM: try String(contentsOfFile: webhookKey, encoding: .utf8),
+                logger: logger
+            ) { url in printFlushed("apideployer controller: admission webhook on \(url)") }
+            services.append(.init(service: webhook))
+        }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: health), .init(service: LeaderElectedService(elector: elector, service: controller))],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         try await http.shutdown()

@@ -15,13 +15,13 @@ import Testing
         let health: String
     }
 
-    static func startController(_ identity: String, world: DeploymentWorld) async throws -> Controller {
+    static func startController(_ identity: String, world: DeploymentWorld, webhook: [String] = []) async throws -> Controller {
         let process = try ChildProcess(
             Products.apideployer,
             [
                 "controller", "--kubernetes", "--kubeconfig", world.server.kubeconfigPath, "--identity", identity, "--lease-namespace", "default",
                 "--health-host", "127.0.0.1", "--health-port", "0", "--cache-dir", world.scratch.url.appendingPathComponent(identity).path,
-            ], directory: world.scratch.url)
+            ] + webhook, directory: world.scratch.url)
         let line = try await process.waitForOutput(containing: "health on ")
         return Controller(identity: identity, process: process, health: String(line[line.range(of: "health on ")!.upperBound...].prefix { !$0.isWhitespace }))
     }
@@ -50,7 +50,20 @@ import Testing
             let marker = world.scratch.url.appendingPathComponent("hook-runs")
             let hooks: JSONValue = ["preDeploy": [["name": "count", "exec": ["command": ["/bin/sh", "-c", .string("echo $(cat) >> \(marker.path)")]]]]]
 
-            let first = try await Self.startController("controller-a", world: world)
+            let certificate = world.scratch.url.appendingPathComponent("webhook.crt").path
+            let key = world.scratch.url.appendingPathComponent("webhook.key").path
+            _ = try await run(
+                "/usr/bin/env", ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1", "-subj", "/CN=localhost"],
+                in: world.scratch.url)
+            let first = try await Self.startController(
+                "controller-a", world: world, webhook: ["--webhook-cert", certificate, "--webhook-key", key, "--webhook-port", "0"])
+            let webhookLine = try await first.process.waitForOutput(containing: "admission webhook on ")
+            let webhook = String(webhookLine[webhookLine.range(of: "admission webhook on ")!.upperBound...].prefix { !$0.isWhitespace })
+            let review = AdmissionWebhookReview.create(user: "mallory", groups: ["system:authenticated"])
+            let refused = try JSONValue.parse(Array(try await run(
+                "/usr/bin/env", ["curl", "-sk", "-H", "Content-Type: application/json", "-d", String(decoding: review.serialized(), as: UTF8.self), "\(webhook)/admission/v1/review"],
+                in: world.scratch.url).output.utf8))
+            #expect(refused["response"]?["allowed"] == false && refused["response"]?["uid"] == "review-1", "the webhook refuses over TLS: \(refused)")
             let second = try await Self.startController("controller-b", world: world)
             try await world.apply([DeploymentWorld.deployment(spec: ["version": "v1", "hooks": hooks])])
             #expect(try await world.wait("Ready"), "the leader rolled v1 out")
@@ -78,5 +91,20 @@ import Testing
             files.signal(SIGKILL)
             _ = await files.finish()
         }
+    }
+}
+
+/// An AdmissionReview of creating deployment `churn-dev` on infrastructure `static` (which names
+/// no permissions: only global admins may deploy there).
+enum AdmissionWebhookReview {
+    static func create(user: String, groups: [String]) -> JSONValue {
+        [
+            "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+            "request": [
+                "uid": "review-1", "kind": ["group": "apideployer.dev", "version": "v1alpha1", "kind": "ServiceDeployment"], "namespace": "default",
+                "name": "churn-dev", "operation": "CREATE", "userInfo": ["username": .string(user), "groups": .array(groups.map(JSONValue.string))],
+                "object": DeploymentWorld.deployment(spec: ["version": "v1"]),
+            ],
+        ]
     }
 }
