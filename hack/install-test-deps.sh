@@ -22,6 +22,10 @@ python=$(bash "$here/python-env.sh")
 cloud_python=$(bash "$here/python-env.sh" "$here/requirements-cloud.txt")
 "$cloud_python" -c "import botocore.auth, boto3, cryptography, moto.server" || { echo "the cloud peers (botocore, boto3, cryptography, moto) do not import"; exit 1; }
 
+# kubernetes-validate checks the manifests and the chart's CRDs offline (hack/requirements-kubernetes.txt).
+kubernetes_python=$(bash "$here/python-env.sh" "$here/requirements-kubernetes.txt")
+"$kubernetes_python" -c "import kubernetes_validate" || { echo "kubernetes-validate does not import"; exit 1; }
+
 # A PostgreSQL server on loopback for the SQL query endpoint tests (started if not running).
 port=$(bash "$here/postgres.sh")
 echo "PostgreSQL for the tests on 127.0.0.1:$port"

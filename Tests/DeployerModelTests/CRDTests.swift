@@ -13,6 +13,16 @@ import Testing
         #expect(isCurrent, "manifests/crds/\(file.lastPathComponent) is stale: run `apideployer gen crds`")
     }
 
+    /// The chart ships the same CRDs, byte for byte (`apideployer gen crds` writes both).
+    @Test func theChartsCRDsAreTheGeneratedOnes() throws {
+        let manifests = try RepositoryPaths.yamlFiles(in: RepositoryPaths.crds)
+        let chart = try RepositoryPaths.yamlFiles(in: RepositoryPaths.chartCRDs)
+        #expect(manifests.map(\.lastPathComponent) == chart.map(\.lastPathComponent))
+        for (generated, shipped) in zip(manifests, chart) {
+            #expect(try Data(contentsOf: generated) == Data(contentsOf: shipped), "\(shipped.lastPathComponent) drifted; run apideployer gen crds")
+        }
+    }
+
     @Test func crdsHaveStatusPrinterColumnsAndTheCategory() throws {
         let crd = CRDGenerator.crd(for: .serviceDeployment)
         let version = try #require(crd["spec"]?["versions"]?.arrayValue?.first)

@@ -6,6 +6,8 @@ enum RepositoryPaths {
     static let specExamples = root.deletingLastPathComponent().appendingPathComponent("shared/spec-examples")
     static let quickstart = root.appendingPathComponent("examples/quickstart")
     static let crds = root.appendingPathComponent("manifests/crds")
+    static let chartCRDs = root.appendingPathComponent("charts/apideployer/crds")
+    static let manifestSamples = root.appendingPathComponent("manifests/samples")
 
     static func yamlFiles(in folder: URL) throws -> [URL] {
         try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)

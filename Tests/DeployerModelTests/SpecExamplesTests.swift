@@ -27,6 +27,16 @@ import Testing
         }
     }
 
+    /// The samples shipped with the manifests validate as the API would validate them.
+    @Test func manifestSamplesValidate() throws {
+        let documents = try Self.load(RepositoryPaths.manifestSamples)
+        #expect(documents.count >= 6)
+        for (file, document) in documents {
+            let kind = try #require(ResourceKind.byKind(document["kind"]?.stringValue ?? ""), "\(file)")
+            #expect(kind.validate(document).errors.isEmpty, "\(file) \(document["metadata"]?["name"] ?? ""): \(kind.validate(document).errors)")
+        }
+    }
+
     @Test func quickstartValidatesAndDecodesIntoTypedViews() throws {
         for (file, document) in try Self.load(RepositoryPaths.quickstart) {
             let kind = try #require(ResourceKind.byKind(document["kind"]?.stringValue ?? ""), "\(file)")
