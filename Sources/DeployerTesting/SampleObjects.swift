@@ -26,6 +26,20 @@ public enum SampleObjects {
         }
     }
 
+    /// Creates `document`, or replaces the stored object of that key keeping its resource
+    /// version and finalizers (as a user's edit would).
+    public static func createOrReplace(_ document: JSONValue, kind: ResourceKind, in store: any ResourceStore) async throws {
+        var document = document
+        let key = ObjectKey(kind, namespace: document["metadata"]?["namespace"]?.stringValue ?? "default", name: document["metadata"]?["name"]?.stringValue ?? "")
+        if let current = try? await store.get(key) {
+            document["metadata"]?["resourceVersion"] = current.document["metadata"]?["resourceVersion"]
+            document["metadata"]?["finalizers"] = current.document["metadata"]?["finalizers"]
+            _ = try await store.update(document, kind: kind)
+        } else {
+            _ = try await store.create(document, kind: kind, dryRun: false)
+        }
+    }
+
     /// A Stage.
     public static func stage(_ name: String, order: Int64 = 10) -> JSONValue {
         [

@@ -67,13 +67,7 @@ import Testing
         for (name, value) in spec.objectValue ?? [:] { full[name] = value }
         document["spec"] = full
         if !annotations.isEmpty { document["metadata"]?["annotations"] = .object(annotations.mapValues { .string($0) }) }
-        if let current = try? await store.get(key) {
-            document["metadata"]?["resourceVersion"] = current.document["metadata"]?["resourceVersion"]
-            document["metadata"]?["finalizers"] = current.document["metadata"]?["finalizers"]
-            _ = try await store.update(document, kind: .serviceDeployment)
-        } else {
-            _ = try await store.create(document, kind: .serviceDeployment, dryRun: false)
-        }
+        try await SampleObjects.createOrReplace(document, kind: .serviceDeployment, in: store)
     }
 
     func reconcile() async throws -> ReconcileResult {

@@ -63,13 +63,7 @@ final class PlatformWorld: @unchecked Sendable {
         var full: JSONValue = ["service": "churn", "infrastructure": "prod-platform"]
         for (name, value) in spec.objectValue ?? [:] { full[name] = value }
         document["spec"] = full
-        if let current = try? await store.get(key) {
-            document["metadata"]?["resourceVersion"] = current.document["metadata"]?["resourceVersion"]
-            document["metadata"]?["finalizers"] = current.document["metadata"]?["finalizers"]
-            _ = try await store.update(document, kind: .serviceDeployment)
-        } else {
-            _ = try await store.create(document, kind: .serviceDeployment, dryRun: false)
-        }
+        try await SampleObjects.createOrReplace(document, kind: .serviceDeployment, in: store)
     }
 
     /// One reconcile, as the controller's queue runs it; a thrown error is noted and returned.

@@ -13,18 +13,13 @@ import NIOCore
 public struct AzureMLDriver: InfrastructureDriver {
     static let versionTag = "apideployer-version"
 
-    let http: HTTPClient
-    let now: @Sendable () -> Date
-    let pause: @Sendable (Duration) async throws -> Void
-    let tokens = TokenCaches()
+    let session: PlatformSession
 
     public init(
         http: HTTPClient, now: @escaping @Sendable () -> Date = Date.init,
         pause: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
     ) {
-        self.http = http
-        self.now = now
-        self.pause = pause
+        session = PlatformSession(http: http, now: now, pause: pause)
     }
 
     public func targetNames(of infrastructure: ResolvedInfrastructure) -> [String] {
@@ -97,7 +92,7 @@ public struct AzureMLDriver: InfrastructureDriver {
             request.headers.add(name: "azureml-model-deployment", value: Self.deploymentName(version: version))
         }
         request.body = .bytes(ByteBuffer(bytes: query.body.serialized()))
-        let response = try await http.execute(request, timeout: .seconds(60))
+        let response = try await session.http.execute(request, timeout: .seconds(60))
         let bytes = Array(try await response.body.collect(upTo: 16 * 1024 * 1024).readableBytesView)
         return QueryAnswer(status: Int(response.status.code), body: (try? JSONValue.parse(bytes)) ?? .string(String(decoding: bytes, as: UTF8.self)))
     }
@@ -182,13 +177,13 @@ public struct AzureMLDriver: InfrastructureDriver {
             throw DriverError("secret \"\(block.credentialsSecretRef.name)\" needs clientId and clientSecret", isPermanent: true)
         }
         let management = (block.endpointOverride.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }) ?? "https://management.azure.com"
-        let cache = tokens.cache(for: [block.tenantId, clientID, clientSecret, block.tokenEndpointOverride ?? ""]) {
+        let cache = session.tokens.cache(for: [block.tenantId, clientID, clientSecret, block.tokenEndpointOverride ?? ""]) {
             AzureClientCredentials(tenant: block.tenantId, clientID: clientID, clientSecret: clientSecret, authorityOverride: block.tokenEndpointOverride)
-                .tokens(scope: "https://management.azure.com/.default", http: http, now: now)
+                .tokens(scope: "https://management.azure.com/.default", http: session.http, now: session.now)
         }
         let base =
             "\(management)/subscriptions/\(block.subscriptionId)/resourceGroups/\(block.resourceGroup)/providers/Microsoft.MachineLearningServices/workspaces/\(block.workspace)"
-        return (block, ARMWorkspace(client: BearerClient(tokens: cache, http: http, pause: pause), base: base, pause: pause))
+        return (block, ARMWorkspace(client: BearerClient(tokens: cache, http: session.http, pause: session.pause), base: base, pause: session.pause))
     }
 }
 

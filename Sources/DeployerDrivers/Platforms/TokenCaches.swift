@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import CloudHTTP
 import Crypto
 import Foundation
@@ -18,4 +19,13 @@ final class TokenCaches: @unchecked Sendable {
             return cache
         }
     }
+}
+
+/// What every platform driver works with: the HTTP client, the clock tokens are signed with, the
+/// pause between retries (injected by tests), and its token caches.
+struct PlatformSession: Sendable {
+    let http: HTTPClient
+    let now: @Sendable () -> Date
+    let pause: @Sendable (Duration) async throws -> Void
+    let tokens = TokenCaches()
 }

@@ -14,19 +14,15 @@ public struct SageMakerDriver: InfrastructureDriver {
     static let versionVariable = "APIDEPLOYER_VERSION"
     static let managedTag: JSONValue = ["Key": "managed-by", "Value": "apideployer"]
 
-    let http: HTTPClient
+    let session: PlatformSession
     let packages: any PackageSource
-    let now: @Sendable () -> Date
-    let pause: @Sendable (Duration) async throws -> Void
 
     public init(
         http: HTTPClient, packages: any PackageSource, now: @escaping @Sendable () -> Date = Date.init,
         pause: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
     ) {
-        self.http = http
+        session = PlatformSession(http: http, now: now, pause: pause)
         self.packages = packages
-        self.now = now
-        self.pause = pause
     }
 
     public func targetNames(of infrastructure: ResolvedInfrastructure) -> [String] {
@@ -201,7 +197,7 @@ public struct SageMakerDriver: InfrastructureDriver {
         }
         let client = AWSClient(
             credentials: SigV4Signer.Credentials(accessKeyID: keyID, secretAccessKey: secretKey, sessionToken: secret("sessionToken")),
-            region: block.region, endpointOverride: block.endpointOverride, http: http, now: now, pause: pause)
+            region: block.region, endpointOverride: block.endpointOverride, http: session.http, now: session.now, pause: session.pause)
         return (block, SageMakerAPI(client: client))
     }
 

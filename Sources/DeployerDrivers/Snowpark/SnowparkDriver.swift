@@ -18,18 +18,13 @@ import NIOCore
 public struct SnowparkDriver: InfrastructureDriver {
     static let generationsVariable = "APIDEPLOYER_GENERATIONS"
 
-    let http: HTTPClient
-    let now: @Sendable () -> Date
-    let pause: @Sendable (Duration) async throws -> Void
-    let tokens = TokenCaches()
+    let session: PlatformSession
 
     public init(
         http: HTTPClient, now: @escaping @Sendable () -> Date = Date.init,
         pause: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
     ) {
-        self.http = http
-        self.now = now
-        self.pause = pause
+        session = PlatformSession(http: http, now: now, pause: pause)
     }
 
     public func targetNames(of infrastructure: ResolvedInfrastructure) -> [String] {
@@ -112,7 +107,7 @@ public struct SnowparkDriver: InfrastructureDriver {
         request.headers.add(name: "Content-Type", value: "application/json")
         if let version = query.forcedGeneration { request.headers.add(name: "X-Forced-Generation", value: version) }
         request.body = .bytes(ByteBuffer(bytes: JSONValue.object(["data": [[0, query.body["features"] ?? query.body]]]).serialized()))
-        let response = try await http.execute(request, timeout: .seconds(60))
+        let response = try await session.http.execute(request, timeout: .seconds(60))
         let body = (try? JSONValue.parse(Array(try await response.body.collect(upTo: 16 * 1024 * 1024).readableBytesView))) ?? .null
         guard response.status.code == 200, let result = body["data"]?.arrayValue?.first?.arrayValue?.last else {
             return QueryAnswer(status: Int(response.status.code), body: ["message": body["message"] ?? .string("no result")])
@@ -164,9 +159,9 @@ public struct SnowparkDriver: InfrastructureDriver {
         var request = HTTPClientRequest(url: "\(accountURL(block))/oauth/token")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        let form = [("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"), ("scope", host), ("assertion", try keyPair.token(now: now()))]
+        let form = [("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"), ("scope", host), ("assertion", try keyPair.token(now: session.now()))]
         request.body = .bytes(ByteBuffer(string: form.map { "\($0.0)=\(PercentEncoding.unreserved($0.1))" }.joined(separator: "&")))
-        let response = try await http.execute(request, timeout: .seconds(30))
+        let response = try await session.http.execute(request, timeout: .seconds(30))
         let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
         guard response.status.code == 200 else { throw DriverError("the ingress token endpoint answered HTTP \(response.status.code)") }
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -203,13 +198,13 @@ public struct SnowparkDriver: InfrastructureDriver {
             throw DriverError("snowpark.\(field) \"\(value)\" is not a plain SQL identifier", isPermanent: true)
         }
         let pem = infrastructure.secret(SecretKeyRef(name: block.credentialsSecretRef.name, key: "privateKeyPEM")) ?? ""
-        let cache = tokens.cache(for: [block.account, block.user, pem]) { keyPair.tokens(now: now) }
+        let cache = session.tokens.cache(for: [block.account, block.user, pem]) { keyPair.tokens(now: session.now) }
         let client = BearerClient(
-            tokens: cache, http: http, headers: [("X-Snowflake-Authorization-Token-Type", "KEYPAIR_JWT"), ("User-Agent", "apideployer/1.0")], pause: pause)
+            tokens: cache, http: session.http, headers: [("X-Snowflake-Authorization-Token-Type", "KEYPAIR_JWT"), ("User-Agent", "apideployer/1.0")], pause: session.pause)
         let context: JSONValue = [
             "database": .string(block.database), "schema": .string(block.schema), "warehouse": .string(block.warehouse), "role": .string(block.role),
         ]
         let qualified = { (name: String) in "\(block.database).\(block.schema).\(name)" }
-        return (block, SnowflakeSQL(client: client, base: accountURL(block), context: context, pause: pause), qualified)
+        return (block, SnowflakeSQL(client: client, base: accountURL(block), context: context, pause: session.pause), qualified)
     }
 }

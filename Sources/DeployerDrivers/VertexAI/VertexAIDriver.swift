@@ -16,20 +16,15 @@ public struct VertexAIDriver: InfrastructureDriver {
     static let versionVariable = "APIDEPLOYER_VERSION"
     static let serviceLabel = "apideployer-service"
 
-    let http: HTTPClient
+    let session: PlatformSession
     let packages: any PackageSource
-    let now: @Sendable () -> Date
-    let pause: @Sendable (Duration) async throws -> Void
-    let tokens = TokenCaches()
 
     public init(
         http: HTTPClient, packages: any PackageSource, now: @escaping @Sendable () -> Date = Date.init,
         pause: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
     ) {
-        self.http = http
+        session = PlatformSession(http: http, now: now, pause: pause)
         self.packages = packages
-        self.now = now
-        self.pause = pause
     }
 
     public func targetNames(of infrastructure: ResolvedInfrastructure) -> [String] {
@@ -188,19 +183,19 @@ public struct VertexAIDriver: InfrastructureDriver {
         guard let key = infrastructure.secret(SecretKeyRef(name: block.credentialsSecretRef.name, key: "serviceAccountJSON")) else {
             throw DriverError("secret \"\(block.credentialsSecretRef.name)\" needs serviceAccountJSON", isPermanent: true)
         }
-        let cache = try tokens.cache(for: [key, block.tokenEndpointOverride ?? ""]) {
+        let cache = try session.tokens.cache(for: [key, block.tokenEndpointOverride ?? ""]) {
             let account: GoogleServiceAccount
             do {
                 account = try GoogleServiceAccount(keyJSON: key, tokenURLOverride: block.tokenEndpointOverride)
             } catch {
                 throw DriverError("secret \"\(block.credentialsSecretRef.name)\": \(error)", isPermanent: true)
             }
-            return account.tokens(scope: "https://www.googleapis.com/auth/cloud-platform", http: http, now: now)
+            return account.tokens(scope: "https://www.googleapis.com/auth/cloud-platform", http: session.http, now: session.now)
         }
         let override = block.endpointOverride.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         let api = VertexAPI(
-            client: BearerClient(tokens: cache, http: http, pause: pause), base: override ?? "https://\(block.location)-aiplatform.googleapis.com",
-            storage: override ?? "https://storage.googleapis.com", parent: "projects/\(block.project)/locations/\(block.location)", pause: pause)
+            client: BearerClient(tokens: cache, http: session.http, pause: session.pause), base: override ?? "https://\(block.location)-aiplatform.googleapis.com",
+            storage: override ?? "https://storage.googleapis.com", parent: "projects/\(block.project)/locations/\(block.location)", pause: session.pause)
         return (block, api)
     }
 }
