@@ -10,7 +10,7 @@ import Testing
     @Test func manifestsAndChartCRDsValidateOffline() async throws {
         let python = try await run("/usr/bin/env", ["bash", "hack/python-env.sh", "hack/requirements-kubernetes.txt"], in: Products.repository)
             .output.trimmingCharacters(in: .whitespacesAndNewlines)
-        let folders = ["manifests", "manifests/crds", "charts/apideployer/crds"]
+        let folders = ["manifests", "manifests/crds", "manifests/argocd", "charts/apideployer/crds"]
         var files: [String] = []
         for folder in folders {
             let url = Products.repository.appendingPathComponent(folder)
@@ -29,6 +29,47 @@ import Testing
         #expect(kubernetesObjects.count >= 22 && passed.count == kubernetesObjects.count, "every Kubernetes object passed: \(passed.count) of \(kubernetesObjects.count)")
         #expect(unchecked.allSatisfy { $0.contains("cert-manager.io/v1") }, "only cert-manager's kinds lack a schema: \(unchecked)")
         #expect(!lines.contains { $0.contains("failed") || $0.hasPrefix("ERROR") })
+    }
+
+    /// The Argo CD health checks (`manifests/argocd`), run as Argo CD runs them (Lua with a global
+    /// `obj`), read our conditions as documented; the ConfigMap carries exactly the scripts.
+    @Test func argoCDHealthChecksReadOurConditions() async throws {
+        let folder = Products.repository.appendingPathComponent("manifests/argocd")
+        let configMap = try #require(try JSONValue.parseYAMLDocuments(try String(contentsOf: folder.appendingPathComponent("argocd-cm.yaml"), encoding: .utf8)).first)
+        for (kind, file) in [("ServiceDeployment", "servicedeployment-health.lua"), ("Infrastructure", "infrastructure-health.lua")] {
+            let script = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
+            #expect(configMap["data"]?["resource.customizations.health.apideployer.dev_\(kind)"]?.stringValue == script, "argocd-cm.yaml carries \(file)")
+        }
+        func condition(_ type: String, _ status: String, _ reason: String = "Reason", _ message: String = "") -> JSONValue {
+            ["type": .string(type), "status": .string(status), "reason": .string(reason), "message": .string(message)]
+        }
+        func object(generation: Int64, observed: Int64?, _ conditions: [JSONValue]) -> JSONValue {
+            var object: JSONValue = ["metadata": ["name": "churn-prod", "generation": .int(generation)]]
+            if let observed { object["status"] = ["observedGeneration": .int(observed), "conditions": .array(conditions)] }
+            return object
+        }
+        let deployments: [(JSONValue, String)] = [
+            (object(generation: 1, observed: nil, []), "Progressing"),
+            (object(generation: 2, observed: 1, [condition("Ready", "True")]), "Progressing"),
+            (object(generation: 2, observed: 2, [condition("Ready", "True", "RolloutComplete", "v2 active"), condition("Reconciling", "False"), condition("Stalled", "False")]), "Healthy"),
+            (object(generation: 2, observed: 2, [condition("Ready", "False"), condition("Reconciling", "False"), condition("Stalled", "True", "TestQueryFailed", "expected 1")]), "Degraded"),
+            (object(generation: 2, observed: 2, [condition("Ready", "False"), condition("Reconciling", "True"), condition("Degraded", "True", "TargetsUnavailable")]), "Degraded"),
+            (object(generation: 2, observed: 2, [condition("Ready", "False"), condition("Reconciling", "True", "Staging"), condition("Stalled", "False")]), "Progressing"),
+        ]
+        let infrastructures: [(JSONValue, String)] = [
+            (object(generation: 1, observed: nil, []), "Progressing"),
+            (object(generation: 1, observed: 1, [condition("Ready", "True"), condition("Degraded", "False")]), "Healthy"),
+            (object(generation: 1, observed: 1, [condition("Ready", "False", "NoTargetHealthy")]), "Degraded"),
+        ]
+        let python = try await run("/usr/bin/env", ["bash", "hack/python-env.sh", "hack/requirements-kubernetes.txt"], in: Products.repository)
+            .output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let peer = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Peers/argocd_health.py").path
+        for (file, cases) in [("servicedeployment-health.lua", deployments), ("infrastructure-health.lua", infrastructures)] {
+            let input = String(decoding: JSONValue.array(cases.map(\.0)).serialized(), as: UTF8.self)
+            let result = try await run(python, [peer, folder.appendingPathComponent(file).path], in: Products.repository, input: input)
+            let health = try JSONValue.parse(Array(result.output.utf8)).arrayValue ?? []
+            #expect(health.map { $0["status"]?.stringValue ?? "" } == cases.map(\.1), "\(file): \(result.errors)")
+        }
     }
 
     @Test func theChartDeclaresItsValues() throws {
