@@ -38,6 +38,9 @@ public final class FakeVertexAI: @unchecked Sendable {
     public private(set) var requests: [String] = []
     public var settlePolls = 2
     public var failingVersions: Set<String> = []
+    /// Polls a deployModel operation takes (nil: `settlePolls`); more than a driver's patience
+    /// leaves one running, as after a controller restart.
+    public var deployPolls: Int?
     public var container: @Sendable (_ environment: [String: String], _ instance: JSONValue) -> JSONValue = { environment, _ in
         ["version": .string(environment["APIDEPLOYER_VERSION"] ?? "")]
     }
@@ -152,10 +155,12 @@ public final class FakeVertexAI: @unchecked Sendable {
 
     // MARK: - Operations
 
-    private func startOperation(under resource: String, _ complete: @escaping (FakeVertexAI) -> (response: JSONValue?, error: JSONValue?)) -> FakeResponse {
+    private func startOperation(
+        under resource: String, polls: Int? = nil, _ complete: @escaping (FakeVertexAI) -> (response: JSONValue?, error: JSONValue?)
+    ) -> FakeResponse {
         nextID += 1
         let name = "\(resource)/operations/\(nextID)"
-        operations[name] = Operation(pollsLeft: settlePolls, complete: complete)
+        operations[name] = Operation(pollsLeft: polls ?? settlePolls, complete: complete)
         return .json(200, ["name": .string(name), "metadata": ["genericMetadata": ["createTime": "2026-11-29T12:00:00Z"]]])
     }
 
@@ -227,6 +232,17 @@ public final class FakeVertexAI: @unchecked Sendable {
 
     private func endpoint(_ request: FakeRequest, _ rest: String) -> FakeResponse {
         let (id, verb) = rest.contains(":") ? (String(rest.split(separator: ":")[0]), String(rest.split(separator: ":")[1])) : (rest, "")
+        if request.method == "GET", rest.hasSuffix("/operations") {
+            // The endpoint's operations; time passes for the running ones, as it does on Google's side.
+            let prefix = "\(parentName)/endpoints/\(rest.dropLast("/operations".count))/operations/"
+            let names = operations.keys.filter { $0.hasPrefix(prefix) }.sorted()
+            let listed = names.compactMap { name -> JSONValue? in
+                _ = poll(name)
+                guard let operation = operations[name] else { return nil }
+                return ["name": .string(name), "done": .bool(operation.result != nil)]
+            }
+            return .json(200, ["operations": .array(listed)])
+        }
         let name = "\(parentName)/endpoints/\(id)"
         guard var endpoint = endpoints[name] else { return Self.error(404, "NOT_FOUND", "Endpoint `\(name)` not found.") }
         switch (request.method, verb) {
@@ -256,7 +272,7 @@ public final class FakeVertexAI: @unchecked Sendable {
                 return Self.error(400, "INVALID_ARGUMENT", "dedicatedResources are required for custom-container models.")
             }
             let version = Self.environment(uploaded)["APIDEPLOYER_VERSION"] ?? ""
-            return startOperation(under: name) { fake in
+            return startOperation(under: name, polls: deployPolls) { fake in
                 if fake.failingVersions.contains(version) {
                     return (nil, ["code": 3, "message": "Model server never became ready. Please validate that your model file or container configuration are valid.", "details": []])
                 }

@@ -78,4 +78,27 @@ import Testing
             world.expectNoneOf([keyBody] + fake.issuedTokens)
         }
     }
+
+    /// A deployModel that outlasts the driver's polling (as when the controller restarts) is
+    /// waited for through the endpoint's operations, not started a second time.
+    @Test func aDeploymentStillRunningIsWaitedForNotStartedTwice() async throws {
+        let fake = FakeVertexAI()
+        fake.edit { $0.deployPolls = 70 }
+        try await fake.serve { url in
+            let driver = VertexAIDriver(http: .shared, packages: TestPackages(), pause: { _ in })
+            let world = try await PlatformWorld(
+                type: "vertexai",
+                block: [
+                    "project": .string(fake.project), "location": .string(fake.location), "credentialsSecretRef": ["name": "platform-credentials"],
+                    "image": "europe-docker.pkg.dev/my-project/apideployer/apideployer:0.1.0", "artifactBucket": "gs://model-artifacts",
+                    "machineType": "n1-standard-4", "endpointOverride": .string(url),
+                ],
+                credentials: ["serviceAccountJSON": fake.serviceAccountJSON], driver: driver)
+            try await world.deploy(["version": "v1"])
+            try await world.settle(limit: 60)
+            #expect(try await world.condition("Ready")?.status == .true)
+            #expect(fake.requests.filter { $0.hasSuffix(":deployModel") }.count == 1, "deployed once")
+            #expect(fake.deployedCount(try #require(fake.endpointNames.first)) == 1)
+        }
+    }
 }

@@ -148,6 +148,15 @@ public struct VertexAIDriver: InfrastructureDriver {
                 .POST, "\(api.parent)/endpoints?endpointId=\(name)", body: ["displayName": .string(service), "labels": ["managed-by": "apideployer"]])
         }
         guard let model = state.models.first(where: { $0.version == version }) else { throw DriverError("model \(modelID) was not found after its upload") }
+        // A deployModel still running (this controller gave up waiting, or restarted) shows in
+        // the endpoint's operations, not yet in its deployed models: deploying again would
+        // deploy twice.
+        let running = try await api.call(.GET, "\(state.endpointPath)/operations")["operations"]?.arrayValue?.filter { $0["done"]?.boolValue != true } ?? []
+        if let operation = running.first?["name"]?.stringValue {
+            throw DriverError("operation \(operation) on endpoint \(name) is still running; \(version) is deployed once it ends")
+        }
+        // One that ended since the state was read may have deployed it.
+        if try await VertexEndpointState.read(service: name, api).deployed.contains(where: { $0.version == version }) { return }
         _ = try await api.operation(.POST, "\(state.endpointPath):deployModel", body: [
             "deployedModel": [
                 "model": .string(model.name), "displayName": .string(modelID),
