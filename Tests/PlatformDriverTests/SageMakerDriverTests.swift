@@ -146,13 +146,3 @@ import Testing
         }
     }
 }
-
-/// Records the pauses a client took instead of sleeping.
-final class PauseLog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var pauses: [Duration] = []
-    func record(_ pause: Duration) { lock.withLock { pauses.append(pause) } }
-    var count: Int { lock.withLock { pauses.count } }
-    /// How many pauses lasted exactly `duration` (a server's `Retry-After`).
-    func count(of duration: Duration) -> Int { lock.withLock { pauses.filter { $0 == duration }.count } }
-}

@@ -54,7 +54,7 @@ public struct AdmissionReviewer: Sendable {
         let namespace = request["namespace"]?.stringValue ?? object["metadata"]?["namespace"]?.stringValue ?? "default"
         let context: AccessContext
         do {
-            context = try await accessContext(caller, kind: kind, namespace: namespace)
+            context = try await AccessContext.read(for: caller, kind: kind, namespace: namespace, in: store)
         } catch {
             return (false, 500, "the permissions could not be read: \(error)")
         }
@@ -68,20 +68,24 @@ public struct AdmissionReviewer: Sendable {
             return (false, 403, "\(kind.qualifiedResource) \"\(name)\" is forbidden: user \"\(user)\" cannot \(operation.lowercased()) it: \(reason)")
         }
     }
+}
 
-    /// The permissions a deployment's rules read: the namespace's infrastructures and services.
-    private func accessContext(_ caller: Caller, kind: ResourceKind, namespace: String) async throws -> AccessContext {
+extension AccessContext {
+    /// The permissions `caller`'s access to a `kind` object in `namespace` (nil: every
+    /// namespace) depends on, read from `store`: the infrastructures' and services' for a
+    /// deployment, nothing for other kinds or for global admins.
+    public static func read(for caller: Caller, kind: ResourceKind, namespace: String?, in store: any ResourceStore) async throws -> AccessContext {
         guard !caller.isGlobalAdmin, kind == .serviceDeployment else { return AccessContext() }
         async let infrastructures = store.list(.infrastructure, ListQuery(namespace: namespace))
         async let services = store.list(.publishedService, ListQuery(namespace: namespace))
         return AccessContext(
-            infrastructurePermissions: Self.permissions(try await infrastructures.items), servicePermissions: Self.permissions(try await services.items))
+            infrastructurePermissions: permissions(try await infrastructures.items), servicePermissions: permissions(try await services.items))
     }
 
     /// `namespace/name` → `spec.permissions` of listed objects.
-    public static func permissions(_ items: [StoredObject]) -> [String: JSONValue] {
+    static func permissions(_ items: [StoredObject]) -> [String: JSONValue] {
         Dictionary(
-            items.map { (AccessContext.key($0.key.namespace, $0.key.name), $0.document["spec"]?["permissions"] ?? .null) },
+            items.map { (key($0.key.namespace, $0.key.name), $0.document["spec"]?["permissions"] ?? .null) },
             uniquingKeysWith: { first, _ in first })
     }
 }

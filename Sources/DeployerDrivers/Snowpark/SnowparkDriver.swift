@@ -155,11 +155,12 @@ public struct SnowparkDriver: InfrastructureDriver {
 
     /// A token for the service's ingress: the key-pair JWT traded at the account's OAuth endpoint.
     private func ingressToken(host: String, _ infrastructure: ResolvedInfrastructure) async throws -> String {
-        let (block, keyPair) = try credentials(infrastructure)
+        // The ingress takes the same key-pair JWT as the SQL API as its assertion.
+        let (block, cache) = try tokens(infrastructure)
         var request = HTTPClientRequest(url: "\(accountURL(block))/oauth/token")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        let form = [("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"), ("scope", host), ("assertion", try keyPair.token(now: session.now()))]
+        let form = [("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"), ("scope", host), ("assertion", try await cache.token())]
         request.body = .bytes(ByteBuffer(string: form.map { "\($0.0)=\(PercentEncoding.unreserved($0.1))" }.joined(separator: "&")))
         let response = try await session.http.execute(request, timeout: .seconds(30))
         let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
@@ -179,26 +180,29 @@ public struct SnowparkDriver: InfrastructureDriver {
             ?? "https://\(block.account.lowercased().replacingOccurrences(of: "_", with: "-")).snowflakecomputing.com"
     }
 
-    private func credentials(_ infrastructure: ResolvedInfrastructure) throws -> (SnowparkTarget, SnowflakeKeyPair) {
+    /// The key-pair JWTs of the infrastructure's user: the key is read once per credentials,
+    /// the token reused until shortly before it expires.
+    private func tokens(_ infrastructure: ResolvedInfrastructure) throws -> (SnowparkTarget, AccessTokenCache) {
         guard case .snowpark(let block) = infrastructure.spec.target else { throw DriverError("not a snowpark infrastructure", isPermanent: true) }
         guard let pem = infrastructure.secret(SecretKeyRef(name: block.credentialsSecretRef.name, key: "privateKeyPEM")) else {
             throw DriverError("secret \"\(block.credentialsSecretRef.name)\" needs privateKeyPEM", isPermanent: true)
         }
-        do {
-            return (block, try SnowflakeKeyPair(account: block.account, user: block.user, privateKeyPEM: pem))
-        } catch {
-            throw DriverError("secret \"\(block.credentialsSecretRef.name)\": the private key cannot be read", isPermanent: true)
+        let cache = try session.tokens.cache(for: [block.account, block.user, pem]) {
+            do {
+                return try SnowflakeKeyPair(account: block.account, user: block.user, privateKeyPEM: pem).tokens(now: session.now)
+            } catch {
+                throw DriverError("secret \"\(block.credentialsSecretRef.name)\": the private key cannot be read", isPermanent: true)
+            }
         }
+        return (block, cache)
     }
 
     private func connection(_ infrastructure: ResolvedInfrastructure) throws -> (SnowparkTarget, SnowflakeSQL, (String) -> String) {
-        let (block, keyPair) = try credentials(infrastructure)
+        let (block, cache) = try tokens(infrastructure)
         for (field, value) in [("database", block.database), ("schema", block.schema), ("warehouse", block.warehouse), ("role", block.role), ("computePool", block.computePool)]
         where !SnowflakeSQL.isIdentifier(value) {
             throw DriverError("snowpark.\(field) \"\(value)\" is not a plain SQL identifier", isPermanent: true)
         }
-        let pem = infrastructure.secret(SecretKeyRef(name: block.credentialsSecretRef.name, key: "privateKeyPEM")) ?? ""
-        let cache = session.tokens.cache(for: [block.account, block.user, pem]) { keyPair.tokens(now: session.now) }
         let client = BearerClient(
             tokens: cache, http: session.http, headers: [("X-Snowflake-Authorization-Token-Type", "KEYPAIR_JWT"), ("User-Agent", "apideployer/1.0")], pause: session.pause)
         let context: JSONValue = [

@@ -11,12 +11,7 @@ extension KubeAPI {
     /// The permissions a deployment's visibility depends on, read from the store; empty when
     /// the rules will not need them (global admins, other kinds).
     func accessContext(_ caller: Caller, kind: ResourceKind, namespace: String?) async throws -> AccessContext {
-        guard !caller.isGlobalAdmin, kind == .serviceDeployment else { return AccessContext() }
-        async let infrastructures = store.list(.infrastructure, ListQuery(namespace: namespace))
-        async let services = store.list(.publishedService, ListQuery(namespace: namespace))
-        return AccessContext(
-            infrastructurePermissions: AdmissionReviewer.permissions(try await infrastructures.items),
-            servicePermissions: AdmissionReviewer.permissions(try await services.items))
+        try await AccessContext.read(for: caller, kind: kind, namespace: namespace, in: store)
     }
 
     /// Answers 404 for an object the caller may not see.
