@@ -12,7 +12,6 @@ import Testing
 /// version 2 with a 90/10 split while tokens expire and ARM throttles, a deployment that fails
 /// → Stalled with Azure's reason and no retry loop, back to one version, delete.
 @Suite struct AzureMLDriverTests {
-    static let split: JSONValue = ["generations": ["strategy": "Random", "entries": [["version": "v1", "weight": 90], ["version": "v2", "weight": 10]]]]
 
     @Test func fullLifecycleWithLongRunningOperationsThrottlingAndTokenRefresh() async throws {
         let fake = FakeAzureML()
@@ -39,7 +38,7 @@ import Testing
 
             fake.expireTokens(after: 6)
             fake.throttle(next: 2)
-            try await world.deploy(Self.split)
+            try await world.deploy(PlatformWorld.split)
             try await world.settle()
             #expect(try await world.condition("Ready")?.status == .true)
             #expect(fake.tokensIssued > 2, "expired tokens were replaced mid-rollout")

@@ -20,6 +20,9 @@ final class PlatformWorld: @unchecked Sendable {
     let type: String
     let audit = RecordingAuditTrail()
     let key = ObjectKey(.serviceDeployment, namespace: "default", name: "churn-prod")
+    /// The deployment spec of a 90/10 random split between v1 and v2.
+    static let split: JSONValue = ["generations": ["strategy": "Random", "entries": [["version": "v1", "weight": 90], ["version": "v2", "weight": 10]]]]
+
     private let lock = NSLock()
     private var lines: [String] = []
 

@@ -11,7 +11,6 @@ import Testing
 /// project's fake (intermediate states, UpdateEndpoint, rolled-back updates, throttling), and
 /// create/describe/delete with the S3 upload against moto with signature checking on.
 @Suite struct SageMakerDriverTests {
-    static let split: JSONValue = ["generations": ["strategy": "Random", "entries": [["version": "v1", "weight": 90], ["version": "v2", "weight": 10]]]]
 
     static func block(_ url: String) -> JSONValue {
         [
@@ -43,7 +42,7 @@ import Testing
             #expect(fake.objectKeys.count == 1 && fake.modelNames.count == 1)
 
             fake.throttle(next: 2)
-            try await world.deploy(Self.split)
+            try await world.deploy(PlatformWorld.split)
             try await world.settle()
             #expect(try await world.condition("Ready")?.status == .true)
             #expect(pauses.count >= 2, "throttled calls were retried after a pause")
@@ -102,7 +101,7 @@ import Testing
         let fake = FakeSageMaker(buckets: ["model-artifacts"])
         try await fake.serve { url in
             let world = try await Self.world(fake, url)
-            var hash = Self.split
+            var hash = PlatformWorld.split
             hash["generations"]?["strategy"] = "Hash"
             try await world.deploy(hash)
             try await world.settle()

@@ -13,7 +13,6 @@ import Testing
 /// specification while the key-pair JWT is revoked and the API throttles, an upgrade whose
 /// container fails → Stalled with the container's message while the old instances serve, delete.
 @Suite struct SnowparkDriverTests {
-    static let split: JSONValue = ["generations": ["strategy": "Random", "entries": [["version": "v1", "weight": 90], ["version": "v2", "weight": 10]]]]
 
     /// A clock the test moves (the JWTs' iat and exp come from it).
     final class TestClock: @unchecked Sendable {
@@ -53,7 +52,7 @@ import Testing
             clock.advance(600)
             fake.revokeTokens(issuedBefore: clock.now - 1)
             fake.throttle(next: 2)
-            try await world.deploy(Self.split)
+            try await world.deploy(PlatformWorld.split)
             try await world.settle()
             #expect(try await world.condition("Ready")?.status == .true)
             #expect(fake.rejectedTokens == 1, "the revoked token was refused once, then replaced")

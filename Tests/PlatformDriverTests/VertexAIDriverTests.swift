@@ -12,7 +12,6 @@ import Testing
 /// Ready, version 2 with a 90/10 split while tokens expire and quota throttles, a model that
 /// never becomes ready → Stalled with Vertex's reason and no retry loop, delete.
 @Suite struct VertexAIDriverTests {
-    static let split: JSONValue = ["generations": ["strategy": "Random", "entries": [["version": "v1", "weight": 90], ["version": "v2", "weight": 10]]]]
 
     @Test func fullLifecycleWithOperationsThrottlingAndTokenRefresh() async throws {
         let fake = FakeVertexAI()
@@ -41,7 +40,7 @@ import Testing
 
             fake.expireTokens(after: 5)
             fake.throttle(next: 2)
-            try await world.deploy(Self.split)
+            try await world.deploy(PlatformWorld.split)
             try await world.settle()
             #expect(try await world.condition("Ready")?.status == .true)
             #expect(fake.tokensIssued > 2, "expired tokens were replaced mid-rollout")
