@@ -85,7 +85,7 @@ struct ControllerCommand: AsyncParsableCommand {
             store: try DirectoryPackageStore(directory: cache.appendingPathComponent("packages")), cache: cache.appendingPathComponent("downloads"), http: http)
         let clock = ContinuousClock()
         let controller = DeployerController(
-            store: store, drivers: Self.drivers(http: http, packages: fetcher),
+            store: store, drivers: Self.drivers(http: http, packages: fetcher, ownCluster: client),
             hooks: HookRunner(limiter: HookLimiter(clock: clock), webhooks: SignedWebhookSender(http: http)), clock: clock, logger: logger)
         let lock = KubeLeaseLock(client: client, namespace: leaseNamespace ?? client.namespace, name: leaseName)
         let elector = LeaderElector(identity: identity ?? "\(ProcessInfo.processInfo.hostName)_\(getpid())", lock: lock, clock: clock)
@@ -112,9 +112,11 @@ struct ControllerCommand: AsyncParsableCommand {
         try await client.shutdown()
     }
 
-    /// Every infrastructure type's driver (Kubernetes infrastructures are not driven yet).
-    static func drivers(http: HTTPClient, packages: any PackageSource) -> [String: any InfrastructureDriver] {
+    /// Every infrastructure type's driver; `ownCluster` is the cluster of Kubernetes
+    /// infrastructures without a kubeconfig secret.
+    static func drivers(http: HTTPClient, packages: any PackageSource, ownCluster: KubeClient?) -> [String: any InfrastructureDriver] {
         [
+            "kubernetes": KubernetesDriver(ownCluster: ownCluster),
             "static": StaticDriver(http: http, packages: packages), "sagemaker": SageMakerDriver(http: http, packages: packages),
             "azureml": AzureMLDriver(http: http), "vertexai": VertexAIDriver(http: http, packages: packages), "snowpark": SnowparkDriver(http: http),
         ]

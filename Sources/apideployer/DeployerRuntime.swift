@@ -90,7 +90,7 @@ struct DeployerRuntime {
             let clock = ContinuousClock()
             let hooks = HookRunner(limiter: HookLimiter(limit: settings.hookConcurrency, clock: clock), webhooks: SignedWebhookSender(http: http))
             let controller = DeployerController(
-                store: store, drivers: ControllerCommand.drivers(http: http, packages: fetcher), hooks: hooks, clock: clock,
+                store: store, drivers: ControllerCommand.drivers(http: http, packages: fetcher, ownCluster: nil), hooks: hooks, clock: clock,
                 logger: Logger(label: "apideployer.controller"), audit: audit)
             let lease = StoreLeaseLock(store: store)
             // The data directory lock proves that no other process uses this store: a holder

@@ -55,7 +55,8 @@ enum NodeAssembly {
         }
         guard let service, let first = entries.first?.generation ?? packages.first?.version else { throw CLIError("no package to serve") }
         if entries.count > 1 {
-            try await runtime.setMapping(service: service, GenerationMapping(strategy: .random, entries: entries))
+            let strategy = GenerationMapping.Strategy(rawValue: environment["APIDEPLOYER_STRATEGY"] ?? "") ?? .random
+            try await runtime.setMapping(service: service, GenerationMapping(strategy: strategy, entries: entries))
         } else if !entries.isEmpty {
             try await runtime.switchTo(service: service, generation: first)
         }

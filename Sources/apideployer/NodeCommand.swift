@@ -48,7 +48,7 @@ struct NodeCommand: AsyncParsableCommand {
         @Option(help: "PEM CA certificate(s): the admin API requires a client certificate they signed (with --tls-cert).")
         var tlsClientCa: String?
 
-        @Option(help: "Also answer a managed platform's serving contract: sagemaker, azureml, vertexai or snowpark (with --package, or the packages the deployer names in the environment).")
+        @Option(help: "Also answer a managed platform's serving contract: sagemaker, azureml, vertexai, snowpark or kubernetes (with --package, or the packages the deployer names in the environment).")
         var platform: PlatformServing.Platform?
 
         @Option(help: "With --platform: the package to serve (imported and activated at start); default: APIDEPLOYER_GENERATIONS, APIDEPLOYER_PACKAGE_URL, SM_MODEL_DIR/package.zip or AIP_STORAGE_URI.")

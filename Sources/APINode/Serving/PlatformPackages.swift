@@ -26,7 +26,8 @@ public struct PlatformPackage: Sendable, Equatable {
 ///
 /// | variable | platform | meaning |
 /// |---|---|---|
-/// | `APIDEPLOYER_GENERATIONS` | snowpark | JSON list of `{version, packageUrl, sha256, weight}` |
+/// | `APIDEPLOYER_GENERATIONS` | snowpark, kubernetes | JSON list of `{version, packageUrl, sha256, weight}` |
+/// | `APIDEPLOYER_STRATEGY` | kubernetes | `HASH_BASED` splits by the query's hash key (default `RANDOM`) |
 /// | `APIDEPLOYER_PACKAGE_URL` | azureml | the package's URL (with `APIDEPLOYER_PACKAGE_SHA256`) |
 /// | `SM_MODEL_DIR` (`/opt/ml/model`) | sagemaker | the extracted `model.tar.gz`, holding `package.zip` |
 /// | `AIP_STORAGE_URI` | vertexai | `gs://…/` holding `package.zip` |

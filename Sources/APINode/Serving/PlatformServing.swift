@@ -10,12 +10,13 @@ import Foundation
 /// | `azureml` | `GET /health`, `GET /ready` | `POST /score` | native |
 /// | `vertexai` | `GET $AIP_HEALTH_ROUTE` (`/health`) | `POST $AIP_PREDICT_ROUTE` (`/predict`) | `{"instances": [features…]}` → `{"predictions": [result…]}` |
 /// | `snowpark` | `GET /health` | `POST /` | service-function rows `{"data": [[row, features]…]}` → `{"data": [[row, result]…]}` |
+/// | `kubernetes` | — (`/isAlive/`) | — (the node's own API) | native |
 ///
 /// Health is 200 once the package's generation serves, 503 before. The batch forms of Vertex AI
 /// and Snowpark score prediction endpoints (one `predict-multi` per request).
 public struct PlatformServing: Sendable {
     public enum Platform: String, Sendable, CaseIterable {
-        case sagemaker, azureml, vertexai, snowpark
+        case sagemaker, azureml, vertexai, snowpark, kubernetes
     }
 
     enum Route: Equatable {
@@ -29,7 +30,8 @@ public struct PlatformServing: Sendable {
     /// The endpoint's native verb for one query (`predict`, `run`, `query`, `lookup`).
     let verb: String
     let healthPaths: Set<String>
-    let scoringPath: String
+    /// Nil on Kubernetes, where callers use the node's own API.
+    let scoringPath: String?
 
     /// The contract of `platform` for `endpoint` (of `type`) of `service`; the routes of Vertex AI
     /// come from its `AIP_*` variables. A batch platform refuses an endpoint that is not a prediction.
@@ -54,6 +56,7 @@ public struct PlatformServing: Sendable {
         case .azureml: (healthPaths, scoringPath) = (["/health", "/ready"], "/score")
         case .vertexai: (healthPaths, scoringPath) = ([environment["AIP_HEALTH_ROUTE"] ?? "/health"], environment["AIP_PREDICT_ROUTE"] ?? "/predict")
         case .snowpark: (healthPaths, scoringPath) = (["/health"], "/")
+        case .kubernetes: (healthPaths, scoringPath) = ([], nil)
         }
     }
 
@@ -64,7 +67,7 @@ public struct PlatformServing: Sendable {
 
     func route(method: String, path: String) -> Route? {
         if method == "GET", healthPaths.contains(path) { return .health }
-        if method == "POST", path == scoringPath { return .score }
+        if method == "POST", let scoringPath, path == scoringPath { return .score }
         return nil
     }
 
@@ -72,7 +75,7 @@ public struct PlatformServing: Sendable {
     /// platform's shape.
     func nativeRequest(_ body: [UInt8]) -> (verb: String, body: [UInt8])? {
         switch platform {
-        case .sagemaker, .azureml:
+        case .sagemaker, .azureml, .kubernetes:
             return (verb, body)
         case .vertexai:
             guard let instances = (try? JSONValue.parse(body))?["instances"]?.arrayValue else { return nil }
@@ -89,7 +92,7 @@ public struct PlatformServing: Sendable {
     func platformAnswer(_ native: JSONValue, request: [UInt8]) -> JSONValue {
         guard let results = native["results"]?.arrayValue else { return native }
         switch platform {
-        case .sagemaker, .azureml:
+        case .sagemaker, .azureml, .kubernetes:
             return native
         case .vertexai:
             return ["predictions": .array(results)]
@@ -104,7 +107,7 @@ public struct PlatformServing: Sendable {
         switch platform {
         case .vertexai: "the body must be {\"instances\": [...]}"
         case .snowpark: "the body must be {\"data\": [[row, features], ...]}"
-        case .sagemaker, .azureml: "the body is not valid"
+        case .sagemaker, .azureml, .kubernetes: "the body is not valid"
         }
     }
 }

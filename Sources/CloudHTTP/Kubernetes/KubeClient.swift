@@ -111,23 +111,27 @@ public final class KubeClient: Sendable {
         return Array(bytes)
     }
 
-    /// Sends one request and reads the whole answer; after a 401, asks the credentials again
-    /// once when they may have changed (an expired plugin token, a rotated token file).
+    /// Sends one request (with extra `headers`) and reads the whole answer; after a 401, asks
+    /// the credentials again once when they may have changed (an expired plugin token, a
+    /// rotated token file).
     public func send(
         _ method: HTTPMethod, _ path: String, query: [String: String] = [:], body: [UInt8]? = nil,
-        contentType: String = "application/json", accept: String = "application/json", timeout: Duration = .seconds(60)
+        contentType: String = "application/json", accept: String = "application/json", headers: [(String, String)] = [],
+        timeout: Duration = .seconds(60)
     ) async throws -> KubeResponse {
-        var response = try await sendOnce(method, path, query: query, body: body, contentType: contentType, accept: accept, timeout: timeout)
+        var response = try await sendOnce(method, path, query: query, body: body, contentType: contentType, accept: accept, headers: headers, timeout: timeout)
         if response.status == 401, await credentials.invalidate() {
-            response = try await sendOnce(method, path, query: query, body: body, contentType: contentType, accept: accept, timeout: timeout)
+            response = try await sendOnce(method, path, query: query, body: body, contentType: contentType, accept: accept, headers: headers, timeout: timeout)
         }
         return response
     }
 
     private func sendOnce(
-        _ method: HTTPMethod, _ path: String, query: [String: String], body: [UInt8]?, contentType: String, accept: String, timeout: Duration
+        _ method: HTTPMethod, _ path: String, query: [String: String], body: [UInt8]?, contentType: String, accept: String,
+        headers: [(String, String)], timeout: Duration
     ) async throws -> KubeResponse {
-        let request = makeRequest(method, path, query: query, body: body, contentType: contentType, accept: accept, token: try await credentials.bearer())
+        var request = makeRequest(method, path, query: query, body: body, contentType: contentType, accept: accept, token: try await credentials.bearer())
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         let response = try await http.execute(request, timeout: .init(timeout))
         let bytes = try await response.body.collect(upTo: 256 * 1024 * 1024)
         return KubeResponse(

@@ -32,7 +32,7 @@ public struct ResolvedInfrastructure: Sendable, CustomStringConvertible {
         case .azureml(let block): keys(block.credentialsSecretRef, ["clientId", "clientSecret"]) + loggingReferences
         case .vertexai(let block): keys(block.credentialsSecretRef, ["serviceAccountJSON"]) + loggingReferences
         case .snowpark(let block): keys(block.credentialsSecretRef, ["privateKeyPEM"]) + loggingReferences
-        case .kubernetes: loggingReferences
+        case .kubernetes(let block): (block.kubeconfigSecretRef.map { [$0] } ?? []) + loggingReferences
         }
     }
 

@@ -69,7 +69,7 @@ public struct SnowparkDriver: InfrastructureDriver {
             }
             let state = try await SnowparkServiceState.read(name, qualified: qualified(name), block, sql)
             var generations = state.generations.filter { $0.version != version }
-            generations.append(SnowparkGeneration(version: version, packageURL: url, sha256: package.sha256, weight: 0))
+            generations.append(PlatformGeneration(version: version, packageURL: url, sha256: package.sha256, weight: 0))
             try await write(generations, service: service, name: name, exists: state.exists, block, sql, qualified(name))
         case .setMapping(let mapping):
             if let refusal = PlatformChanges.refusingHashSplit(mapping, platform: "Snowpark Container Services") { throw refusal }
@@ -119,7 +119,7 @@ public struct SnowparkDriver: InfrastructureDriver {
 
     /// Creates the service, or replaces its specification, with `generations`.
     private func write(
-        _ generations: [SnowparkGeneration], service: String, name: String, exists: Bool, _ block: SnowparkTarget, _ sql: SnowflakeSQL, _ qualified: String
+        _ generations: [PlatformGeneration], service: String, name: String, exists: Bool, _ block: SnowparkTarget, _ sql: SnowflakeSQL, _ qualified: String
     ) async throws {
         let specification = try Self.specification(generations, service: service, block)
         if exists {
@@ -133,7 +133,7 @@ public struct SnowparkDriver: InfrastructureDriver {
 
     /// The service specification (YAML): the API node container with the generations, its
     /// readiness probe, and one public HTTP endpoint.
-    static func specification(_ generations: [SnowparkGeneration], service: String, _ block: SnowparkTarget) throws -> String {
+    static func specification(_ generations: [PlatformGeneration], service: String, _ block: SnowparkTarget) throws -> String {
         let list = JSONValue.array(generations.sorted { $0.version < $1.version }.map(\.json))
         let text = String(decoding: list.serialized(), as: UTF8.self)
         guard !text.contains("$$"), !block.image.contains("$$") else { throw DriverError("a package URL or the image contains \"$$\"", isPermanent: true) }

@@ -2,30 +2,6 @@ import DeployerCore
 import DeployerModel
 import Foundation
 
-/// One version in a Snowpark service's specification.
-struct SnowparkGeneration: Sendable, Equatable {
-    var version: String
-    var packageURL: String
-    var sha256: String
-    var weight: Int
-
-    var json: JSONValue {
-        ["version": .string(version), "packageUrl": .string(packageURL), "sha256": .string(sha256), "weight": .int(Int64(weight))]
-    }
-
-    init(version: String, packageURL: String, sha256: String, weight: Int) {
-        self.version = version
-        self.packageURL = packageURL
-        self.sha256 = sha256
-        self.weight = weight
-    }
-
-    init?(_ json: JSONValue) {
-        guard let version = json["version"]?.stringValue, let url = json["packageUrl"]?.stringValue, let sha256 = json["sha256"]?.stringValue else { return nil }
-        self.init(version: version, packageURL: url, sha256: sha256, weight: Int(json["weight"]?.intValue ?? 0))
-    }
-}
-
 /// A Snowpark service as `SHOW SERVICES`, `SHOW SERVICE CONTAINERS`, `SHOW ENDPOINTS` and
 /// `DESCRIBE SERVICE` report it.
 struct SnowparkServiceState {
@@ -33,7 +9,7 @@ struct SnowparkServiceState {
     var exists = false
     var status = ""
     var upgrading = false
-    var generations: [SnowparkGeneration] = []
+    var generations: [PlatformGeneration] = []
     /// Containers not `READY`, with their message.
     var unready: [(status: String, message: String)] = []
     var ingressHost: String?
@@ -50,7 +26,7 @@ struct SnowparkServiceState {
             let text = document["spec"]?["containers"]?.arrayValue?.first?["env"]?[SnowparkDriver.generationsVariable]?.stringValue,
             let list = try? JSONValue.parse(Array(text.utf8))
         {
-            state.generations = (list.arrayValue ?? []).compactMap(SnowparkGeneration.init)
+            state.generations = (list.arrayValue ?? []).compactMap(PlatformGeneration.init)
         }
         for container in try await sql.run("SHOW SERVICE CONTAINERS IN SERVICE \(qualified)") where (container["status"] ?? nil) != "READY" {
             state.unready.append(((container["status"] ?? nil) ?? "UNKNOWN", (container["message"] ?? nil) ?? ""))

@@ -69,6 +69,8 @@ public struct KubernetesTarget: Codable, Sendable, Hashable {
     public var autoscaling: Autoscaling?
     public var labels: [String: String]?
     public var annotations: [String: String]?
+    /// Seconds a rollout of the pods may go without progress before it counts as failed.
+    public var progressDeadlineSeconds: Int?
 
     static let schema: Schema = .object([
         .init("kubeconfigSecretRef", SecretKeyRef.schema),
@@ -93,6 +95,7 @@ public struct KubernetesTarget: Codable, Sendable, Hashable {
             ])),
         .init("labels", .map(.string())),
         .init("annotations", .map(.string())),
+        .init("progressDeadlineSeconds", .integer(minimum: 10, maximum: 86400)),
     ])
 }
 

@@ -1,13 +1,11 @@
-import DeployerModel
-
 /// Server-side apply (`application/apply-patch+yaml`): the applied configuration is merged into
 /// the live object, and fields this manager applied before but left out now are removed.
 /// Ownership is recorded in `metadata.managedFields` in the `FieldsV1` format.
 ///
 /// Simplification (documented in docs/api.md): lists are atomic and conflicts between managers
 /// are not detected; the last applier wins, as with `force=true`.
-enum ServerSideApply {
-    static func apply(applied: JSONValue, to live: JSONValue?, manager: String, time: String) -> JSONValue {
+public enum ServerSideApply {
+    public static func apply(applied: JSONValue, to live: JSONValue?, manager: String, time: String) -> JSONValue {
         var result = live ?? [:]
         let fields = managedPaths(of: applied)
         let entries = result["metadata"]?["managedFields"]?.arrayValue ?? []
@@ -20,7 +18,7 @@ enum ServerSideApply {
             others.append(previousEntry)
         } else {
             others.append([
-                "manager": .string(manager), "operation": "Apply", "apiVersion": .string(ResourceKind.apiVersion),
+                "manager": .string(manager), "operation": "Apply", "apiVersion": applied["apiVersion"] ?? live?["apiVersion"] ?? .string(ResourceKind.apiVersion),
                 "time": .string(time), "fieldsType": "FieldsV1", "fieldsV1": fieldsV1(fields),
             ])
         }

@@ -1,8 +1,6 @@
-import DeployerModel
-
 /// JSON merge patch (RFC 7386): objects merge recursively, `null` deletes, everything else replaces.
-enum MergePatch {
-    static func apply(_ patch: JSONValue, to target: JSONValue) -> JSONValue {
+public enum MergePatch {
+    public static func apply(_ patch: JSONValue, to target: JSONValue) -> JSONValue {
         guard case .object(let patchMembers) = patch else { return patch }
         var result = target.objectValue ?? [:]
         for (key, value) in patchMembers {
@@ -17,8 +15,8 @@ enum MergePatch {
 }
 
 /// JSON patch (RFC 6902): add, remove, replace, move, copy, test.
-enum JSONPatch {
-    static func apply(_ operations: JSONValue, to target: JSONValue) throws -> JSONValue {
+public enum JSONPatch {
+    public static func apply(_ operations: JSONValue, to target: JSONValue) throws -> JSONValue {
         guard let list = operations.arrayValue else { throw APIError.badRequest("a JSON patch must be an array of operations") }
         var document = target
         for (position, operation) in list.enumerated() {
