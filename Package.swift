@@ -271,7 +271,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "DeployerModel", "CloudHTTP", "DeployerTesting",
+                "DeployerModel", "CloudHTTP", "DeployerTesting", "PlatformTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],

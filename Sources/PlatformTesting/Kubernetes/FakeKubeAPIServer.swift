@@ -38,7 +38,15 @@ public enum FakeKubeAPIServer {
         }
         var failure: (any Error)?
         do {
-            try await FakeHTTPServer.with(responder: responder, body)
+            try await FakeHTTPServer.with(responder: responder) { url in
+                do {
+                    try await body(url)
+                } catch {
+                    await cluster.endWatches()
+                    throw error
+                }
+                await cluster.endWatches()
+            }
         } catch {
             failure = error
         }

@@ -179,9 +179,9 @@ extension FakeKubeCluster {
                 guard await self.podStarted("\(namespace)/\(name)", container: started) else { return }
                 await self.probe("\(namespace)/\(name)", port: started.port, path: probePath)
             } catch let failure as FakeContainerFailure {
-                await self.podFailed("\(namespace)/\(name)", reason: failure.reason, message: failure.message)
+                self.podFailed("\(namespace)/\(name)", reason: failure.reason, message: failure.message)
             } catch {
-                await self.podFailed("\(namespace)/\(name)", reason: "CrashLoopBackOff", message: "\(error)")
+                self.podFailed("\(namespace)/\(name)", reason: "CrashLoopBackOff", message: "\(error)")
             }
         }
     }

@@ -80,6 +80,22 @@ public actor FakeKubeCluster {
         historyStart = resourceVersion + 1
     }
 
+    /// The first object of a resource for which `check` holds: one stored now, or the next one a
+    /// change makes hold (nil if none does within `timeout`).
+    public func object(
+        _ storage: String, namespace: String? = nil, timeout: Duration = .seconds(120), where check: @escaping @Sendable (JSONValue) -> Bool
+    ) async -> JSONValue? {
+        if let found = objects(storage, namespace: namespace).first(where: check) { return found }
+        let changes = watch(
+            storage: storage, namespace: namespace, labels: .everything, fields: .everything, start: String(resourceVersion), initialEventsEnd: false,
+            timeout: timeout, apiVersion: "v1", kind: "")
+        for await line in changes {
+            guard let event = try? JSONValue.parse(line), event["type"]?.stringValue != "DELETED", let object = event["object"] else { continue }
+            if check(object) { return object }
+        }
+        return nil
+    }
+
     func log(_ line: String) { requestLog.append(line) }
 
     // MARK: - Resources
@@ -197,6 +213,13 @@ public actor FakeKubeCluster {
     }
 
     private func stopWatching(_ id: UUID) { watchers[id] = nil }
+
+    /// Ends every open watch (the server is stopping: a watch whose client went away would
+    /// otherwise hold its connection until the next event).
+    func endWatches() {
+        for watcher in watchers.values { watcher.continuation.finish() }
+        watchers.removeAll()
+    }
 
     // MARK: - Helpers
 

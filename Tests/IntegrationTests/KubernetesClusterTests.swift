@@ -1,0 +1,213 @@
+import AsyncHTTPClient
+import DeployerModel
+import Foundation
+import NIOCore
+import PlatformTesting
+import Testing
+
+/// A Kubernetes infrastructure end to end on the fake API server (`FakeKubeCluster`), with the
+/// real kubectl and `apideployer controller --kubernetes`: the CRDs and samples applied with
+/// kubectl, the churn service deployed as API node pods (real `node serve` processes started by
+/// the fake's kubelet, queried through the API server's service proxy), a pod image that is never
+/// pulled stalls the deployment with the reason while v1 keeps serving, v2 rolls out under load
+/// with no failed query, and deleting the custom resource removes everything it owned.
+@Suite struct KubernetesClusterTests {
+    static let image = "ghcr.io/apideployer/apideployer:0.1.0"
+    static let missingImage = "registry.invalid/scoring/apideployer:missing"
+
+    /// Runs API node pods as local processes; any other image cannot be pulled.
+    static func kubelet(_ scratch: Scratch) -> FakeKubelet {
+        { launch in
+            guard launch.image == image else {
+                throw FakeContainerFailure(reason: "ErrImagePull", message: "failed to pull image \"\(launch.image)\": not found")
+            }
+            let local = ["--data-dir": scratch.url.appendingPathComponent("pods/\(launch.pod)").path, "--host": "127.0.0.1", "--port": "0"]
+            var arguments = launch.args
+            for (index, argument) in arguments.enumerated().dropLast() { if let value = local[argument] { arguments[index + 1] = value } }
+            let process = try ChildProcess(Products.apideployer, arguments, environment: launch.environment, directory: scratch.url)
+            do {
+                let line = try await process.waitForOutput(containing: "apinode: serving on ")
+                let port = line.firstMatch(of: /apinode: serving on http:\/\/127\.0\.0\.1:(\d+)/).flatMap { Int($0.1) } ?? 0
+                return FakeContainer(port: port) { _ = await process.terminate() }
+            } catch {
+                let result = await process.terminate()
+                throw FakeContainerFailure(reason: "CrashLoopBackOff", message: String(result.errors.suffix(300)))
+            }
+        }
+    }
+
+    /// The cluster's clock (rollout deadlines), moved by the test.
+    final class TestDate: @unchecked Sendable {
+        private let lock = NSLock()
+        private var date = Date()
+        var now: Date { lock.withLock { date } }
+        func advance(_ seconds: TimeInterval) { lock.withLock { date += seconds } }
+    }
+
+    struct Cluster {
+        let url: String
+        let scratch: Scratch
+        let kubeconfig: String
+
+        func kubectl(_ arguments: String...) async throws -> CommandResult {
+            try await run(
+                "/usr/bin/env", ["kubectl", "--kubeconfig", kubeconfig] + arguments,
+                environment: ["KUBECACHEDIR": scratch.url.appendingPathComponent("kube-cache").path], in: scratch.url)
+        }
+
+        /// A prediction through the service proxy: HTTP status and the generation that answered.
+        func predict(_ service: String) async throws -> (status: Int, generation: String?) {
+            var request = HTTPClientRequest(url: "\(url)/api/v1/namespaces/scoring-pods/services/\(service):http/proxy/public/api/v1/churn-pods/predict-churn/predict")
+            request.method = .POST
+            request.body = .bytes(ByteBuffer(bytes: DeploymentWorld.sampleQuery.serialized()))
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            let answer = try? JSONValue.parse(Array(try await response.body.collect(upTo: 1 << 20).readableBytesView))
+            return (Int(response.status.code), answer?["apiContext"]?["serviceGeneration"]?.stringValue)
+        }
+    }
+
+    @Test func aDeploymentRunsAsPodsStallsOnAMissingImageRollsOutUnderLoadAndIsDeletedWithItsObjects() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let packages = scratch.url.appendingPathComponent("packages")
+        try FileManager.default.createDirectory(at: packages, withIntermediateDirectories: true)
+        var digests: [String: String] = [:]
+        for version in ["v1", "v2"] {
+            let folder = scratch.url.appendingPathComponent("sources/churn-pods-\(version)")
+            try FileManager.default.createDirectory(at: folder.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: Products.repository.appendingPathComponent("examples/packages/churn-\(version)"), to: folder)
+            let manifest = folder.appendingPathComponent("service.yaml")
+            try (try String(contentsOf: manifest, encoding: .utf8)).replacingOccurrences(of: "service: churn", with: "service: churn-pods")
+                .write(to: manifest, atomically: true, encoding: .utf8)
+            let archive = packages.appendingPathComponent("churn-\(version).zip").path
+            _ = try await run(Products.apideployer, ["package", "build", folder.path, "-o", archive], in: scratch.url)
+            digests[version] = String(try await run("/usr/bin/env", ["sha256sum", archive], in: scratch.url).output.prefix(64))
+        }
+        let files = try ChildProcess("/usr/bin/env", ["python3", "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", packages.path], directory: scratch.url)
+        defer { files.signal(SIGKILL) }
+        let filePort = try await files.waitForOutput(containing: "Serving HTTP on").firstMatch(of: /port (\d+)/).map { String($0.1) } ?? ""
+        let clock = TestDate()
+        let fake = FakeKubeCluster(kubelet: Self.kubelet(scratch), now: { clock.now })
+
+        try await FakeKubeAPIServer.with(fake) { url in
+            let kubeconfig = scratch.url.appendingPathComponent("kubeconfig").path
+            try """
+            apiVersion: v1
+            kind: Config
+            clusters: [{name: fake, cluster: {server: "\(url)"}}]
+            users: [{name: tester, user: {}}]
+            contexts: [{name: fake, context: {cluster: fake, user: tester, namespace: scoring}}]
+            current-context: fake
+            """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+            let cluster = Cluster(url: url, scratch: scratch, kubeconfig: kubeconfig)
+            let manifests = Products.repository.appendingPathComponent("manifests").path
+
+            let crds = try await cluster.kubectl("apply", "--validate=false", "-f", manifests + "/crds/")
+            #expect(crds.status == 0, "\(crds.errors)")
+            let established = try await cluster.kubectl("wait", "--for=condition=Established", "crd", "--all", "--timeout=10s")
+            #expect(established.status == 0, "\(established.errors)")
+            let namespaces = scratch.url.appendingPathComponent("namespaces.yaml").path
+            try "apiVersion: v1\nkind: Namespace\nmetadata: {name: scoring}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: scoring-pods}\n"
+                .write(toFile: namespaces, atomically: true, encoding: .utf8)
+            #expect(try await cluster.kubectl("apply", "--validate=false", "-f", namespaces).status == 0)
+            let samples = try await cluster.kubectl("apply", "--validate=false", "-f", manifests + "/samples/")
+            #expect(samples.status == 0, "the samples apply: \(samples.errors)")
+
+            let service = scratch.url.appendingPathComponent("churn.yaml").path
+            let versions = ["v1", "v2"].map { "    - {version: \($0), package: {sha256: \"\(digests[$0] ?? "")\", url: \"http://127.0.0.1:\(filePort)/churn-\($0).zip\"}}" }
+            try """
+            apiVersion: apideployer.dev/v1alpha1
+            kind: PublishedService
+            metadata: {name: churn-pods}
+            spec:
+              versions:
+            \(versions.joined(separator: "\n"))
+            ---
+            apiVersion: apideployer.dev/v1alpha1
+            kind: ServiceDeployment
+            metadata: {name: churn-dev}
+            spec: {service: churn-pods, infrastructure: dev-cluster, version: v1}
+            """.write(toFile: service, atomically: true, encoding: .utf8)
+            #expect(try await cluster.kubectl("apply", "--validate=false", "-f", service).status == 0)
+
+            let controller = try ChildProcess(
+                Products.apideployer,
+                [
+                    "controller", "--kubernetes", "--kubeconfig", kubeconfig, "--identity", "controller-a", "--lease-namespace", "default",
+                    "--health-host", "127.0.0.1", "--health-port", "0", "--cache-dir", scratch.url.appendingPathComponent("controller").path,
+                ], directory: scratch.url)
+            defer { controller.signal(SIGKILL) }
+            let ready = try await cluster.kubectl("wait", "--for=condition=Ready", "servicedeployment/churn-dev", "--timeout=120s")
+            let shown = try await cluster.kubectl("get", "sdep", "churn-dev", "-o", "yaml").output
+            try #require(ready.status == 0, "kubectl wait returns once v1 serves: \(ready.errors) \(shown)")
+            let name = try await cluster.kubectl(
+                "get", "deployments", "-n", "scoring-pods", "-l", "apideployer.dev/service=churn-pods", "-o", "jsonpath={.items[0].metadata.name}").output
+            try #require(!name.isEmpty)
+            for _ in 0..<10 {
+                let answer = try await cluster.predict(name)
+                #expect(answer.status == 200 && answer.generation == "v1", "the pods serve v1: \(answer)")
+            }
+            let rolledOut = try await cluster.kubectl("rollout", "status", "deployment/\(name)", "-n", "scoring-pods", "--timeout=30s")
+            #expect(rolledOut.status == 0 && rolledOut.output.contains("successfully rolled out"), "\(rolledOut.output) \(rolledOut.errors)")
+            let owned = await fake.objects("services.", namespace: "scoring-pods")
+            #expect(owned.count == 1 && owned.first?["metadata"]?["ownerReferences"]?.arrayValue?.first?["name"]?.stringValue == name)
+
+            // An image that is never pulled: the new pods never become ready, the deadline passes.
+            #expect(try await cluster.kubectl("patch", "infrastructure", "dev-cluster", "--type=merge", "-p", #"{"spec":{"kubernetes":{"image":"\#(Self.missingImage)"}}}"#).status == 0)
+            #expect(try await cluster.kubectl("patch", "servicedeployment", "churn-dev", "--type=merge", "-p", #"{"spec":{"version":"v2"}}"#).status == 0)
+            let pulling = await fake.object("pods.", namespace: "scoring-pods") { pod in
+                pod["status"]?["containerStatuses"]?.arrayValue?.first?["state"]?["waiting"]?["reason"]?.stringValue == "ImagePullBackOff"
+            }
+            #expect(pulling != nil, "a pod of the new template cannot pull its image")
+            clock.advance(301)
+            await fake.reevaluateWorkloads()
+            let stalled = try await cluster.kubectl("wait", "--for=condition=Stalled", "servicedeployment/churn-dev", "--timeout=120s")
+            #expect(stalled.status == 0, "\(stalled.errors)")
+            let reason = try await cluster.kubectl("get", "sdep", "churn-dev", "-o", #"jsonpath={.status.conditions[?(@.type=="Stalled")].message}"#).output
+            #expect(reason.contains("progress deadline") && reason.contains("ImagePullBackOff"), "the reason names the deadline and the pods: \(reason)")
+            for _ in 0..<10 {
+                let answer = try await cluster.predict(name)
+                #expect(answer.status == 200 && answer.generation == "v1", "v1 keeps serving: \(answer)")
+            }
+
+            // The image fixed and the rollout retried: v2 rolls out while queries keep coming.
+            #expect(try await cluster.kubectl("patch", "infrastructure", "dev-cluster", "--type=merge", "-p", #"{"spec":{"kubernetes":{"image":"\#(Self.image)"}}}"#).status == 0)
+            let load = LoadLoop()
+            let queries = Task { await load.run { try await cluster.predict(name) } }
+            #expect(try await cluster.kubectl("annotate", "servicedeployment", "churn-dev", "apideployer.dev/retry=image-fixed").status == 0)
+            let readyAgain = try await cluster.kubectl("wait", "--for=condition=Ready", "servicedeployment/churn-dev", "--timeout=180s")
+            load.stop()
+            let answers = await queries.value
+            #expect(readyAgain.status == 0, "\(readyAgain.errors)")
+            let failed = answers.filter { $0.status != 200 }
+            #expect(answers.count > 50 && failed.isEmpty, "\(answers.count) queries during the rollout, failed: \(failed.prefix(5))")
+            #expect(Set(answers.compactMap(\.generation)).isSubset(of: ["v1", "v2"]) && answers.last?.generation == "v2")
+            print("KubernetesClusterTests: \(answers.count) queries during the v2 rollout, \(failed.count) failed")
+            let secondRollout = try await cluster.kubectl("rollout", "status", "deployment/\(name)", "-n", "scoring-pods", "--timeout=30s")
+            #expect(secondRollout.status == 0, "\(secondRollout.errors)")
+
+            // Deleting the custom resource removes the Deployment, its Service and its pods.
+            let deleted = try await cluster.kubectl("delete", "servicedeployment", "churn-dev", "--timeout=120s")
+            #expect(deleted.status == 0, "\(deleted.errors)")
+            let left = try await cluster.kubectl("get", "deployments,services,pods", "-n", "scoring-pods", "-o", "name")
+            #expect(left.status == 0 && left.output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "left behind: \(left.output)")
+        }
+    }
+}
+
+/// Queries sent one after another until stopped (at most 20,000 or three minutes).
+final class LoadLoop: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stopped = false
+
+    func stop() { lock.withLock { stopped = true } }
+
+    func run(_ query: @Sendable () async throws -> (status: Int, generation: String?)) async -> [(status: Int, generation: String?)] {
+        var answers: [(status: Int, generation: String?)] = []
+        let deadline = ContinuousClock.now + .seconds(180)
+        while !lock.withLock({ stopped }), answers.count < 20_000, ContinuousClock.now < deadline {
+            answers.append((try? await query()) ?? (0, nil))
+        }
+        return answers
+    }
+}
