@@ -21,29 +21,32 @@ extension FakeKubeCluster {
         return object
     }
 
-    /// A `<Kind>List` of the matching objects, `limit` at a time with a `continue` token.
+    /// A `<Kind>List` of the matching objects, `limit` at a time: the `continue` token holds the
+    /// first page's resource version and the last key served, and later pages leave out objects
+    /// created after that version (simplification: objects changed or deleted since show as
+    /// they are now).
     func list(_ resource: FakeKubeResource, namespace: String?, labels: FakeKubeSelector, fields: FakeKubeSelector, limit: Int?, continueToken: String?) throws -> JSONValue {
+        var snapshot = resourceVersion
+        var after: StoredKey?
+        if let continueToken, !continueToken.isEmpty {
+            guard let decoded = Data(base64Encoded: continueToken).flatMap({ try? JSONValue.parse(Array($0)) }),
+                let version = decoded["rv"]?.intValue, let namespace = decoded["namespace"]?.stringValue, let name = decoded["name"]?.stringValue
+            else { throw APIError.badRequest("continue key is not valid: \(continueToken)") }
+            snapshot = UInt64(version)
+            after = StoredKey(storage: resource.storageKey, namespace: namespace, name: name)
+        }
         let matching = objects.filter { key, object in
             key.storage == resource.storageKey && (namespace == nil || key.namespace == namespace) && labels.matchesLabels(of: object)
-                && fields.matchesFields(of: object)
-        }.sorted { $0.key < $1.key }.map { $0.value }
-        var offset = 0
-        if let continueToken, !continueToken.isEmpty {
-            guard let decoded = Data(base64Encoded: continueToken).map({ String(decoding: $0, as: UTF8.self) }), let number = Int(decoded) else {
-                throw APIError.badRequest("continue key is not valid: \(continueToken)")
-            }
-            offset = number
+                && fields.matchesFields(of: object) && (after.map { $0 < key } ?? true) && (createdVersions[key] ?? 0) <= snapshot
+        }.sorted { $0.key < $1.key }
+        let page = limit.map { Array(matching.prefix($0)) } ?? matching
+        var metadata: JSONValue = ["resourceVersion": .string(String(snapshot))]
+        if page.count < matching.count, let last = page.last?.key {
+            let token: JSONValue = ["rv": .int(Int64(snapshot)), "namespace": .string(last.namespace), "name": .string(last.name)]
+            metadata["continue"] = .string(Data(token.serialized()).base64EncodedString())
+            metadata["remainingItemCount"] = .int(Int64(matching.count - page.count))
         }
-        let end = limit.map { min(matching.count, offset + $0) } ?? matching.count
-        var metadata: JSONValue = ["resourceVersion": .string(String(resourceVersion))]
-        if end < matching.count {
-            metadata["continue"] = .string(Data(String(end).utf8).base64EncodedString())
-            metadata["remainingItemCount"] = .int(Int64(matching.count - end))
-        }
-        return [
-            "apiVersion": .string(resource.apiVersion), "kind": .string(resource.kind + "List"), "metadata": metadata,
-            "items": .array(Array(matching[min(offset, matching.count)..<end])),
-        ]
+        return ["apiVersion": .string(resource.apiVersion), "kind": .string(resource.kind + "List"), "metadata": metadata, "items": .array(page.map(\.value))]
     }
 
     // MARK: - Create
@@ -284,13 +287,10 @@ extension FakeKubeCluster {
             var check = FakeKubeSchema()
             result = check.check(result, schema: schema)
             causes += check.causes
-            if !check.unknownFields.isEmpty {
-                if options.fieldValidation == "Strict" {
-                    throw APIError.badRequest(
-                        check.unknownFields.count == 1 ? "strict decoding error: unknown field \"\(check.unknownFields[0])\""
-                            : "strict decoding error: " + check.unknownFields.map { "unknown field \"\($0)\"" }.joined(separator: ", "))
-                }
-                if options.fieldValidation == "Warn" { options.warnings += check.unknownFields.map { "unknown field \"\($0)\"" } }
+            if options.fieldValidation == "Strict" {
+                causes += check.unknownFields.map { FieldError(.forbidden, field: $0, detail: "unknown field \"\($0)\"") }
+            } else if options.fieldValidation == "Warn" {
+                options.warnings += check.unknownFields.map { "unknown field \"\($0)\"" }
             }
         }
         FakeKubeDefaults.apply(&result, resource: resource, allocate: allocate)

@@ -39,6 +39,8 @@ public actor FakeKubeCluster {
 
     private(set) var resources: [FakeKubeResource] = FakeKubeResource.builtIns
     var objects: [StoredKey: JSONValue] = [:]
+    /// The resource version each stored object was created at (list snapshots).
+    var createdVersions: [StoredKey: UInt64] = [:]
     var resourceVersion: UInt64 = 1
     var history: [Change] = []
     /// The oldest resource version a watch can resume from.
@@ -131,6 +133,8 @@ public actor FakeKubeCluster {
         var stored = object
         stored["metadata"]?["resourceVersion"] = .string(String(resourceVersion))
         objects[key] = type == "DELETED" ? nil : stored
+        if type == "ADDED" { createdVersions[key] = resourceVersion }
+        if type == "DELETED" { createdVersions[key] = nil }
         let change = Change(resourceVersion: resourceVersion, storage: key.storage, type: type, object: stored)
         history.append(change)
         if history.count > Self.historyLimit {
