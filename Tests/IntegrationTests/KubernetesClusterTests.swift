@@ -44,10 +44,25 @@ import Testing
         func advance(_ seconds: TimeInterval) { lock.withLock { date += seconds } }
     }
 
+    /// The fake cluster as kubectl and queries reach it (a kubeconfig without credentials).
     struct Cluster {
         let url: String
         let scratch: Scratch
         let kubeconfig: String
+
+        init(url: String, scratch: Scratch, namespace: String = "scoring") throws {
+            self.url = url
+            self.scratch = scratch
+            kubeconfig = scratch.url.appendingPathComponent("kubeconfig").path
+            try """
+            apiVersion: v1
+            kind: Config
+            clusters: [{name: fake, cluster: {server: "\(url)"}}]
+            users: [{name: tester, user: {}}]
+            contexts: [{name: fake, context: {cluster: fake, user: tester, namespace: \(namespace)}}]
+            current-context: fake
+            """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        }
 
         func kubectl(_ arguments: String...) async throws -> CommandResult {
             try await run(
@@ -90,16 +105,8 @@ import Testing
         let fake = FakeKubeCluster(kubelet: Self.kubelet(scratch), now: { clock.now })
 
         try await FakeKubeAPIServer.with(fake) { url in
-            let kubeconfig = scratch.url.appendingPathComponent("kubeconfig").path
-            try """
-            apiVersion: v1
-            kind: Config
-            clusters: [{name: fake, cluster: {server: "\(url)"}}]
-            users: [{name: tester, user: {}}]
-            contexts: [{name: fake, context: {cluster: fake, user: tester, namespace: scoring}}]
-            current-context: fake
-            """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
-            let cluster = Cluster(url: url, scratch: scratch, kubeconfig: kubeconfig)
+            let cluster = try Cluster(url: url, scratch: scratch)
+            let kubeconfig = cluster.kubeconfig
             let manifests = Products.repository.appendingPathComponent("manifests").path
 
             let crds = try await cluster.kubectl("apply", "--validate=false", "-f", manifests + "/crds/")
