@@ -185,6 +185,12 @@ public final class KubeClient: Sendable {
         try await http.shutdown()
     }
 
+    /// A client dropped without `shutdown()` (a driver's cached cluster clients) closes its
+    /// connections in the background; after `shutdown()` this does nothing.
+    deinit {
+        http.shutdown { _ in }
+    }
+
     private func makeRequest(
         _ method: HTTPMethod, _ path: String, query: [String: String], body: [UInt8]?, contentType: String, accept: String, token: String?
     ) -> HTTPClientRequest {
