@@ -6,18 +6,21 @@ import PlatformTesting
 import Testing
 
 /// A Kubernetes infrastructure end to end on the fake API server (`FakeKubeCluster`), with the
-/// real kubectl and `apideployer controller --kubernetes`: the CRDs and samples applied with
-/// kubectl, the churn service deployed as API node pods (real `node serve` processes started by
-/// the fake's kubelet, queried through the API server's service proxy), a pod image that is never
-/// pulled stalls the deployment with the reason while v1 keeps serving, v2 rolls out under load
-/// with no failed query, and deleting the custom resource removes everything it owned.
+/// real kubectl and two `apideployer controller --kubernetes` (one leads): the CRDs and samples
+/// applied with kubectl, the churn service deployed as API node pods (real `node serve`
+/// processes started by the fake's kubelet, queried through the API server's service proxy), a
+/// pod image that is never pulled stalls the deployment with the reason while v1 keeps serving,
+/// v2 rolls out under load with no failed query while the leader is killed mid-rollout and the
+/// other controller finishes it (each pre-deploy hook once), and deleting the custom resource
+/// removes everything it owned.
 @Suite struct KubernetesClusterTests {
     static let image = "ghcr.io/apideployer/apideployer:0.1.0"
     static let missingImage = "registry.invalid/scoring/apideployer:missing"
 
-    /// Runs API node pods as local processes; any other image cannot be pulled.
-    static func kubelet(_ scratch: Scratch) -> FakeKubelet {
+    /// Runs API node pods as local processes, once `gate` lets them; any other image cannot be pulled.
+    static func kubelet(_ scratch: Scratch, gate: PodGate) -> FakeKubelet {
         { launch in
+            await gate.pass()
             guard launch.image == image else {
                 throw FakeContainerFailure(reason: "ErrImagePull", message: "failed to pull image \"\(launch.image)\": not found")
             }
@@ -102,7 +105,9 @@ import Testing
         defer { files.signal(SIGKILL) }
         let filePort = try await files.waitForOutput(containing: "Serving HTTP on").firstMatch(of: /port (\d+)/).map { String($0.1) } ?? ""
         let clock = TestDate()
-        let fake = FakeKubeCluster(kubelet: Self.kubelet(scratch), now: { clock.now })
+        let gate = PodGate()
+        let fake = FakeKubeCluster(kubelet: Self.kubelet(scratch, gate: gate), now: { clock.now })
+        let marker = scratch.url.appendingPathComponent("hook-runs")
 
         try await FakeKubeAPIServer.with(fake) { url in
             let cluster = try Cluster(url: url, scratch: scratch)
@@ -133,20 +138,29 @@ import Testing
             apiVersion: apideployer.dev/v1alpha1
             kind: ServiceDeployment
             metadata: {name: churn-dev}
-            spec: {service: churn-pods, infrastructure: dev-cluster, version: v1}
+            spec:
+              service: churn-pods
+              infrastructure: dev-cluster
+              version: v1
+              hooks:
+                preDeploy: [{name: count, exec: {command: ["/bin/sh", "-c", "echo $(cat) >> \(marker.path)"]}}]
             """.write(toFile: service, atomically: true, encoding: .utf8)
             #expect(try await cluster.kubectl("apply", "--validate=false", "-f", service).status == 0)
 
-            let controller = try ChildProcess(
-                Products.apideployer,
-                [
-                    "controller", "--kubernetes", "--kubeconfig", kubeconfig, "--identity", "controller-a", "--lease-namespace", "default",
-                    "--health-host", "127.0.0.1", "--health-port", "0", "--cache-dir", scratch.url.appendingPathComponent("controller").path,
-                ], directory: scratch.url)
-            defer { controller.signal(SIGKILL) }
+            // Two controllers: one leads through the Lease and reconciles.
+            let controllers = [
+                try await KubernetesControllerTests.startController("controller-a", kubeconfig: kubeconfig, scratch: scratch),
+                try await KubernetesControllerTests.startController("controller-b", kubeconfig: kubeconfig, scratch: scratch),
+            ]
+            defer { for controller in controllers { controller.process.signal(SIGKILL) } }
             let ready = try await cluster.kubectl("wait", "--for=condition=Ready", "servicedeployment/churn-dev", "--timeout=120s")
             let shown = try await cluster.kubectl("get", "sdep", "churn-dev", "-o", "yaml").output
             try #require(ready.status == 0, "kubectl wait returns once v1 serves: \(ready.errors) \(shown)")
+            let holder = try await cluster.kubectl("get", "lease", "apideployer-controller", "-n", "default", "-o", "jsonpath={.spec.holderIdentity}").output
+            let leader = try #require(controllers.first { $0.identity == holder })
+            let follower = try #require(controllers.first { $0.identity != holder })
+            #expect(try await KubernetesControllerTests.reconciles(leader, in: scratch) > 0)
+            #expect(try await KubernetesControllerTests.reconciles(follower, in: scratch) == 0, "only the leader reconciles")
             let name = try await cluster.kubectl(
                 "get", "deployments", "-n", "scoring-pods", "-l", "apideployer.dev/service=churn-pods", "-o", "jsonpath={.items[0].metadata.name}").output
             try #require(!name.isEmpty)
@@ -179,16 +193,32 @@ import Testing
 
             // The image fixed and the rollout retried: v2 rolls out while queries keep coming.
             #expect(try await cluster.kubectl("patch", "infrastructure", "dev-cluster", "--type=merge", "-p", #"{"spec":{"kubernetes":{"image":"\#(Self.image)"}}}"#).status == 0)
+            // The leader stages v2 (the new pods held back), dies; the other finishes the rollout.
             let load = LoadLoop()
             let queries = Task { await load.run { try await cluster.predict(name) } }
+            gate.close()
             #expect(try await cluster.kubectl("annotate", "servicedeployment", "churn-dev", "apideployer.dev/retry=image-fixed").status == 0)
+            let staged = await fake.object("deployments.apps", namespace: "scoring-pods") { deployment in
+                let container = deployment["spec"]?["template"]?["spec"]?["containers"]?.arrayValue?.first
+                return container?["image"]?.stringValue == Self.image && container?["env"]?.jsonString.contains(#"\"version\":\"v2\""#) == true
+            }
+            #expect(staged != nil, "the leader staged v2 with the fixed image")
+            leader.process.signal(SIGKILL)
+            _ = await leader.process.finish()
+            let killed = ContinuousClock.now
+            gate.open()
             let readyAgain = try await cluster.kubectl("wait", "--for=condition=Ready", "servicedeployment/churn-dev", "--timeout=180s")
             load.stop()
             let answers = await queries.value
             #expect(readyAgain.status == 0, "\(readyAgain.errors)")
+            print("KubernetesClusterTests: v2 Ready \(ContinuousClock.now - killed) after the leader was killed mid-rollout (lease 15 s, retry 2 s)")
+            #expect(try await cluster.kubectl("get", "lease", "apideployer-controller", "-n", "default", "-o", "jsonpath={.spec.holderIdentity}").output == follower.identity)
+            let runs = try String(contentsOf: marker, encoding: .utf8).split(separator: "\n")
+            #expect(runs.count == 3, "one pre-deploy hook per rollout (v1, the stalled v2, the retried v2), none twice: \(runs.count)")
             let failed = answers.filter { $0.status != 200 }
-            #expect(answers.count > 50 && failed.isEmpty, "\(answers.count) queries during the rollout, failed: \(failed.prefix(5))")
-            #expect(Set(answers.compactMap(\.generation)).isSubset(of: ["v1", "v2"]) && answers.last?.generation == "v2")
+            #expect(failed.isEmpty, "\(answers.count) queries during the rollout, failed: \(failed.prefix(5))")
+            #expect(answers.first?.generation == "v1" && answers.last?.generation == "v2", "the queries span the switch")
+            #expect(Set(answers.compactMap(\.generation)).isSubset(of: ["v1", "v2"]))
             print("KubernetesClusterTests: \(answers.count) queries during the v2 rollout, \(failed.count) failed")
             let secondRollout = try await cluster.kubectl("rollout", "status", "deployment/\(name)", "-n", "scoring-pods", "--timeout=30s")
             #expect(secondRollout.status == 0, "\(secondRollout.errors)")
@@ -216,5 +246,33 @@ final class LoadLoop: @unchecked Sendable {
             answers.append((try? await query()) ?? (0, nil))
         }
         return answers
+    }
+}
+
+/// Holds pod starts while closed (the test decides when new pods may come up).
+final class PodGate: @unchecked Sendable {
+    private let lock = NSLock()
+    private var closed = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func close() { lock.withLock { closed = true } }
+
+    func open() {
+        let released = lock.withLock {
+            closed = false
+            defer { waiting.removeAll() }
+            return waiting
+        }
+        for continuation in released { continuation.resume() }
+    }
+
+    func pass() async {
+        await withCheckedContinuation { continuation in
+            let wait = lock.withLock {
+                if closed { waiting.append(continuation) }
+                return closed
+            }
+            if !wait { continuation.resume() }
+        }
     }
 }

@@ -15,13 +15,14 @@ import Testing
         let health: String
     }
 
-    static func startController(_ identity: String, world: DeploymentWorld, webhook: [String] = []) async throws -> Controller {
+    /// `controller --kubernetes` on the cluster of `kubeconfig`, its Lease in `default`.
+    static func startController(_ identity: String, kubeconfig: String, scratch: Scratch, webhook: [String] = []) async throws -> Controller {
         let process = try ChildProcess(
             Products.apideployer,
             [
-                "controller", "--kubernetes", "--kubeconfig", world.server.kubeconfigPath, "--identity", identity, "--lease-namespace", "default",
-                "--health-host", "127.0.0.1", "--health-port", "0", "--cache-dir", world.scratch.url.appendingPathComponent(identity).path,
-            ] + webhook, directory: world.scratch.url)
+                "controller", "--kubernetes", "--kubeconfig", kubeconfig, "--identity", identity, "--lease-namespace", "default",
+                "--health-host", "127.0.0.1", "--health-port", "0", "--cache-dir", scratch.url.appendingPathComponent(identity).path,
+            ] + webhook, directory: scratch.url)
         let line = try await process.waitForOutput(containing: "health on ")
         return Controller(identity: identity, process: process, health: String(line[line.range(of: "health on ")!.upperBound...].prefix { !$0.isWhitespace }))
     }
@@ -56,7 +57,7 @@ import Testing
                 "/usr/bin/env", ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1", "-subj", "/CN=localhost"],
                 in: world.scratch.url)
             let first = try await Self.startController(
-                "controller-a", world: world, webhook: ["--webhook-cert", certificate, "--webhook-key", key, "--webhook-port", "0"])
+                "controller-a", kubeconfig: world.server.kubeconfigPath, scratch: world.scratch, webhook: ["--webhook-cert", certificate, "--webhook-key", key, "--webhook-port", "0"])
             let webhookLine = try await first.process.waitForOutput(containing: "admission webhook on ")
             let webhook = String(webhookLine[webhookLine.range(of: "admission webhook on ")!.upperBound...].prefix { !$0.isWhitespace })
             let review = AdmissionWebhookReview.create(user: "mallory", groups: ["system:authenticated"])
@@ -64,7 +65,7 @@ import Testing
                 "/usr/bin/env", ["curl", "-sk", "-H", "Content-Type: application/json", "-d", String(decoding: review.serialized(), as: UTF8.self), "\(webhook)/admission/v1/review"],
                 in: world.scratch.url).output.utf8))
             #expect(refused["response"]?["allowed"] == false && refused["response"]?["uid"] == "review-1", "the webhook refuses over TLS: \(refused)")
-            let second = try await Self.startController("controller-b", world: world)
+            let second = try await Self.startController("controller-b", kubeconfig: world.server.kubeconfigPath, scratch: world.scratch)
             try await world.apply([DeploymentWorld.deployment(spec: ["version": "v1", "hooks": hooks])])
             #expect(try await world.wait("Ready"), "the leader rolled v1 out")
             let leaderName = try #require(try await holder(world))
