@@ -178,7 +178,7 @@ let package = Package(
         .target(
             name: "PlatformTesting",
             dependencies: [
-                "CloudHTTP", "DeployerModel",
+                "CloudHTTP", "DeployerModel", "DeployerCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

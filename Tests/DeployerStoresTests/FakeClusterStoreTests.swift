@@ -5,12 +5,11 @@ import DeployerStores
 import DeployerTesting
 import Foundation
 import PlatformTesting
-import ReconcileKit
 import Testing
 
 /// The custom-resource store passes the store conformance suite against the fake Kubernetes API
-/// server with the generated CRDs installed (a cluster's semantics, not our server's), resumes
-/// a watch whose history expired, and locks leadership with a `coordination.k8s.io/v1` Lease.
+/// server with the generated CRDs installed (a cluster's semantics, not our server's), and a
+/// watch from a version the history no longer holds ends as expired (the informer relists).
 @Suite struct FakeClusterStoreTests {
     static let crds = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("manifests/crds")
@@ -31,23 +30,6 @@ import Testing
                 return
             }
             #expect(error.code == 410 && error.message.hasPrefix("too old resource version: \(start)"))
-        }
-    }
-
-    @Test func leasesLockLeadershipOnTheCluster() async throws {
-        try await Self.withCluster { _, _, client in
-            let lock = KubeLeaseLock(client: client, namespace: "default")
-            #expect(try await lock.get() == nil)
-            let now = Date(timeIntervalSince1970: 1_795_000_000)
-            let record = LeaseRecord(holderIdentity: "a_1", leaseDuration: .seconds(15), acquireTime: now, renewTime: now, leaseTransitions: 0)
-            try await lock.create(record)
-            await #expect(throws: LeaseConflict.self) { try await lock.create(record) }
-            let (read, version) = try #require(try await lock.get())
-            #expect(read == record)
-            var renewed = read
-            renewed.renewTime = now.addingTimeInterval(2)
-            try await lock.update(renewed, version: version)
-            await #expect(throws: LeaseConflict.self) { try await lock.update(record, version: version) }
         }
     }
 

@@ -61,14 +61,7 @@ final class DeploymentWorld: @unchecked Sendable {
         var digests: [String: [String: String]] = [:]
         for service in services {
             for version in ["v1", "v2"] {
-                let folder = scratch.url.appendingPathComponent("packages/\(service)-\(version)")
-                try FileManager.default.createDirectory(at: folder.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try FileManager.default.copyItem(at: Products.repository.appendingPathComponent("examples/packages/churn-\(version)"), to: folder)
-                let manifest = folder.appendingPathComponent("service.yaml")
-                try (try String(contentsOf: manifest, encoding: .utf8)).replacingOccurrences(of: "service: churn", with: "service: \(service)")
-                    .write(to: manifest, atomically: true, encoding: .utf8)
-                let archive = scratch.url.appendingPathComponent("packages/\(service)-\(version).zip")
-                _ = try await run(Products.apideployer, ["package", "build", folder.path, "-o", archive.path], in: scratch.url)
+                let archive = try await examplePackage(service: service, version: version, in: scratch)
                 let pushed = try await run(
                     Products.apideployer, ["package", "push", archive.path, "--kubeconfig", server.kubeconfigPath], in: scratch.url)
                 guard let line = pushed.output.split(separator: "\n").first(where: { $0.hasPrefix("sha256 ") }) else {
@@ -80,6 +73,20 @@ final class DeploymentWorld: @unchecked Sendable {
         let world = DeploymentWorld(scratch: scratch, server: server, nodes: nodes, client: client, digests: digests)
         try await world.apply(world.baseObjects(resyncPeriod: resyncPeriod, logging: logging))
         return world
+    }
+
+    /// Builds version `version` of the example churn package as service `service` (its manifest
+    /// rewritten) into `scratch/packages/<service>-<version>.zip`.
+    static func examplePackage(service: String, version: String, in scratch: Scratch) async throws -> URL {
+        let folder = scratch.url.appendingPathComponent("packages/\(service)-\(version)")
+        try FileManager.default.createDirectory(at: folder.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: Products.repository.appendingPathComponent("examples/packages/churn-\(version)"), to: folder)
+        let manifest = folder.appendingPathComponent("service.yaml")
+        try (try String(contentsOf: manifest, encoding: .utf8)).replacingOccurrences(of: "service: churn", with: "service: \(service)")
+            .write(to: manifest, atomically: true, encoding: .utf8)
+        let archive = scratch.url.appendingPathComponent("packages/\(service)-\(version).zip")
+        _ = try await run(Products.apideployer, ["package", "build", folder.path, "-o", archive.path], in: scratch.url)
+        return archive
     }
 
     /// Runs `body` in a fresh world and stops every process of it afterwards, also on failure.

@@ -87,20 +87,12 @@ import Testing
     @Test func aDeploymentRunsAsPodsStallsOnAMissingImageRollsOutUnderLoadAndIsDeletedWithItsObjects() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let packages = scratch.url.appendingPathComponent("packages")
-        try FileManager.default.createDirectory(at: packages, withIntermediateDirectories: true)
         var digests: [String: String] = [:]
         for version in ["v1", "v2"] {
-            let folder = scratch.url.appendingPathComponent("sources/churn-pods-\(version)")
-            try FileManager.default.createDirectory(at: folder.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try FileManager.default.copyItem(at: Products.repository.appendingPathComponent("examples/packages/churn-\(version)"), to: folder)
-            let manifest = folder.appendingPathComponent("service.yaml")
-            try (try String(contentsOf: manifest, encoding: .utf8)).replacingOccurrences(of: "service: churn", with: "service: churn-pods")
-                .write(to: manifest, atomically: true, encoding: .utf8)
-            let archive = packages.appendingPathComponent("churn-\(version).zip").path
-            _ = try await run(Products.apideployer, ["package", "build", folder.path, "-o", archive], in: scratch.url)
-            digests[version] = String(try await run("/usr/bin/env", ["sha256sum", archive], in: scratch.url).output.prefix(64))
+            let archive = try await DeploymentWorld.examplePackage(service: "churn-pods", version: version, in: scratch)
+            digests[version] = String(try await run("/usr/bin/env", ["sha256sum", archive.path], in: scratch.url).output.prefix(64))
         }
+        let packages = scratch.url.appendingPathComponent("packages")
         let files = try ChildProcess("/usr/bin/env", ["python3", "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", packages.path], directory: scratch.url)
         defer { files.signal(SIGKILL) }
         let filePort = try await files.waitForOutput(containing: "Serving HTTP on").firstMatch(of: /port (\d+)/).map { String($0.1) } ?? ""
@@ -126,7 +118,7 @@ import Testing
             #expect(samples.status == 0, "the samples apply: \(samples.errors)")
 
             let service = scratch.url.appendingPathComponent("churn.yaml").path
-            let versions = ["v1", "v2"].map { "    - {version: \($0), package: {sha256: \"\(digests[$0] ?? "")\", url: \"http://127.0.0.1:\(filePort)/churn-\($0).zip\"}}" }
+            let versions = ["v1", "v2"].map { "    - {version: \($0), package: {sha256: \"\(digests[$0] ?? "")\", url: \"http://127.0.0.1:\(filePort)/churn-pods-\($0).zip\"}}" }
             try """
             apiVersion: apideployer.dev/v1alpha1
             kind: PublishedService

@@ -1,3 +1,4 @@
+import DeployerCore
 import DeployerModel
 import Foundation
 
@@ -112,8 +113,8 @@ extension FakeKubeCluster {
         let answer = { (status: Int, object: JSONValue) in self.json(status, object, warnings: options.warnings) }
         switch (request.method, route.name) {
         case ("GET", nil):
-            let labels = try FakeKubeSelector(request.query["labelSelector"], parameter: "labelSelector")
-            let fields = try FakeKubeSelector(request.query["fieldSelector"], parameter: "fieldSelector")
+            let labels = try LabelSelector(parsing: request.query["labelSelector"] ?? "")
+            let fields = try FakeFieldSelector(request.query["fieldSelector"], events: resource.storageKey == "events.")
             if request.query["watch"] == "true" || request.query["watch"] == "1" {
                 return .stream(watch(
                     storage: resource.storageKey, namespace: route.namespace, labels: labels, fields: fields, start: request.query["resourceVersion"],

@@ -1,3 +1,4 @@
+import DeployerCore
 import DeployerModel
 import Foundation
 
@@ -25,7 +26,7 @@ extension FakeKubeCluster {
     /// first page's resource version and the last key served, and later pages leave out objects
     /// created after that version (simplification: objects changed or deleted since show as
     /// they are now).
-    func list(_ resource: FakeKubeResource, namespace: String?, labels: FakeKubeSelector, fields: FakeKubeSelector, limit: Int?, continueToken: String?) throws -> JSONValue {
+    func list(_ resource: FakeKubeResource, namespace: String?, labels: LabelSelector, fields: FakeFieldSelector, limit: Int?, continueToken: String?) throws -> JSONValue {
         var snapshot = resourceVersion
         var after: StoredKey?
         if let continueToken, !continueToken.isEmpty {
@@ -36,8 +37,8 @@ extension FakeKubeCluster {
             after = StoredKey(storage: resource.storageKey, namespace: namespace, name: name)
         }
         let matching = objects.filter { key, object in
-            key.storage == resource.storageKey && (namespace == nil || key.namespace == namespace) && labels.matchesLabels(of: object)
-                && fields.matchesFields(of: object) && (after.map { $0 < key } ?? true) && (createdVersions[key] ?? 0) <= snapshot
+            key.storage == resource.storageKey && (namespace == nil || key.namespace == namespace) && Self.matches(labels, object)
+                && fields.matches(object) && (after.map { $0 < key } ?? true) && (createdVersions[key] ?? 0) <= snapshot
         }.sorted { $0.key < $1.key }
         let page = limit.map { Array(matching.prefix($0)) } ?? matching
         var metadata: JSONValue = ["resourceVersion": .string(String(snapshot))]

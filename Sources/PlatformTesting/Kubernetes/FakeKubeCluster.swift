@@ -1,3 +1,4 @@
+import DeployerCore
 import DeployerModel
 import Foundation
 
@@ -25,13 +26,13 @@ public actor FakeKubeCluster {
     struct Watcher {
         let storage: String
         let namespace: String?
-        let labels: FakeKubeSelector
-        let fields: FakeKubeSelector
+        let labels: LabelSelector
+        let fields: FakeFieldSelector
         let continuation: AsyncStream<[UInt8]>.Continuation
 
         func wants(_ change: Change) -> Bool {
             change.storage == storage && (namespace == nil || change.object["metadata"]?["namespace"]?.stringValue == namespace)
-                && labels.matchesLabels(of: change.object) && fields.matchesFields(of: change.object)
+                && FakeKubeCluster.matches(labels, change.object) && fields.matches(change.object)
         }
     }
 
@@ -154,6 +155,10 @@ public actor FakeKubeCluster {
         return stored
     }
 
+    static func matches(_ selector: LabelSelector, _ object: JSONValue) -> Bool {
+        selector.matches((object["metadata"]?["labels"]?.objectValue ?? [:]).compactMapValues(\.stringValue))
+    }
+
     static func line(_ type: String, _ object: JSONValue) -> [UInt8] {
         JSONValue.object(["type": .string(type), "object": object]).serialized() + [UInt8(ascii: "\n")]
     }
@@ -176,7 +181,7 @@ public actor FakeKubeCluster {
     /// A watch from `start` (nil or "0": every current object as ADDED first): history after it,
     /// then live changes; 410 Expired as an ERROR event when the history no longer reaches back.
     func watch(
-        storage: String, namespace: String?, labels: FakeKubeSelector, fields: FakeKubeSelector, start: String?, initialEventsEnd: Bool,
+        storage: String, namespace: String?, labels: LabelSelector, fields: FakeFieldSelector, start: String?, initialEventsEnd: Bool,
         timeout: Duration?, apiVersion: String, kind: String
     ) -> AsyncStream<[UInt8]> {
         let (stream, continuation) = AsyncStream<[UInt8]>.makeStream()
