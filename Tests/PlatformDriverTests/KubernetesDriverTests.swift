@@ -92,4 +92,24 @@ import Testing
             }
         }
     }
+
+    /// A kubeconfig in a secret is written by users: a command or a file of the controller's
+    /// in it is refused, naming what, before anything runs or is read.
+    @Test func aKubeconfigSecretWithAnExecPluginOrFilesIsRefused() async throws {
+        let marker = FileManager.default.temporaryDirectory.appendingPathComponent("exec-ran-\(UUID().uuidString)")
+        let kubeconfig = """
+            apiVersion: v1
+            kind: Config
+            clusters: [{name: c, cluster: {server: "https://127.0.0.1:1", certificate-authority: /var/run/secrets/kubernetes.io/serviceaccount/ca.crt}}]
+            users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: /bin/touch, args: ["\(marker.path)"]}}}]
+            contexts: [{name: c, context: {cluster: c, user: u}}]
+            current-context: c
+            """
+        let block: JSONValue = ["kubeconfigSecretRef": ["name": "platform-credentials", "key": "kubeconfig"], "namespace": "apps", "image": "apideployer:0.1.0"]
+        let world = try await PlatformWorld(type: "kubernetes", block: block, credentials: ["kubeconfig": kubeconfig], driver: KubernetesDriver(ownCluster: nil))
+        let ready = try #require(try await world.probeInfrastructure())
+        #expect(ready.status == .false)
+        #expect(ready.message.contains("an exec credential plugin, a CA file") && ready.message.contains("inline"), "\(ready.message)")
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "the plugin never ran")
+    }
 }

@@ -199,21 +199,36 @@ public struct KubernetesDriver: InfrastructureDriver {
 }
 
 /// The clients of the clusters named by kubeconfig secrets, one per distinct kubeconfig, kept
-/// across reconciles.
+/// across reconciles. Such a kubeconfig is written by users, so it may only carry its
+/// credentials inline: an exec plugin would run a command in the controller, and file paths
+/// (token, certificate, key, CA files) would read the controller's own files.
 actor KubeClients {
     private var clients: [String: KubeClient] = [:]
 
     func client(kubeconfig text: String, secret: String) throws -> KubeClient {
         let key = SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
         if let client = clients[key] { return client }
-        let client: KubeClient
-        do {
-            guard let document = try JSONValue.parseYAMLDocuments(text).first else { throw KubeconfigError("empty") }
-            client = try KubeClient(kubeconfig: try document.decode(Kubeconfig.self))
-        } catch {
-            // The parser's message may quote the file, which holds credentials.
+        // The parser's message may quote the file, which holds credentials: it is not shown.
+        guard let document = try? JSONValue.parseYAMLDocuments(text).first, let kubeconfig = try? document.decode(Kubeconfig.self) else {
             throw DriverError("secret \"\(secret)\": the kubeconfig is not valid", isPermanent: true)
         }
+        let resolved: (cluster: Kubeconfig.NamedCluster.Cluster, user: Kubeconfig.NamedUser.User, namespace: String)
+        do {
+            resolved = try kubeconfig.resolve()
+        } catch {
+            throw DriverError("secret \"\(secret)\": \(error)", isPermanent: true)
+        }
+        let user = resolved.user
+        let refused = [
+            user.exec.map { _ in "an exec credential plugin" }, user.tokenFile.map { _ in "a token file" }, user.clientCertificate.map { _ in "a client certificate file" },
+            user.clientKey.map { _ in "a client key file" }, resolved.cluster.certificateAuthority.map { _ in "a CA file" },
+        ].compactMap { $0 }
+        guard refused.isEmpty else {
+            throw DriverError(
+                "secret \"\(secret)\": the kubeconfig uses \(refused.joined(separator: ", ")); a kubeconfig in a secret must carry its credentials inline (token, client-certificate-data, client-key-data, certificate-authority-data)",
+                isPermanent: true)
+        }
+        let client = try KubeClient(kubeconfig: kubeconfig)
         clients[key] = client
         return client
     }

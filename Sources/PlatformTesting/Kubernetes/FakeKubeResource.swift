@@ -68,11 +68,9 @@ public struct FakeKubeResource: Hashable, Sendable {
 
     /// Its entry in an `APIResourceList`.
     var discoveryEntry: [JSONValue] {
-        var verbs: [JSONValue] = ["create", "delete", "get", "list", "patch", "update", "watch"]
-        if plural == "events" || plural == "pods" { verbs.append("deletecollection") }
         var main: JSONValue = [
             "name": .string(plural), "singularName": .string(singular), "namespaced": .bool(namespaced), "kind": .string(kind),
-            "verbs": .array(verbs),
+            "verbs": ["create", "delete", "get", "list", "patch", "update", "watch"],
         ]
         if !shortNames.isEmpty { main["shortNames"] = .array(shortNames.map { .string($0) }) }
         var entries = [main]
