@@ -23,6 +23,7 @@ final class ChildProcess: @unchecked Sendable {
     let errorURL: URL
     private let lock = NSLock()
     private var collected = ""
+    private var collectedErrors: String?
     private var isClosed = false
     private var waiters: [(marker: String, continuation: CheckedContinuation<String, any Error>)] = []
     private var closeWaiters: [CheckedContinuation<Void, Never>] = []
@@ -117,7 +118,15 @@ final class ChildProcess: @unchecked Sendable {
             DispatchQueue.global().async { continuation.resume(returning: process.waitForExitStatus()) }
         }
         await waitForClose()
-        return CommandResult(status: status, output: output, errors: (try? String(contentsOf: errorURL, encoding: .utf8)) ?? "")
+        // The error file is read once and removed (a child may run in the repository's folder).
+        let errors = lock.withLock {
+            if let collectedErrors { return collectedErrors }
+            let text = (try? String(contentsOf: errorURL, encoding: .utf8)) ?? ""
+            try? FileManager.default.removeItem(at: errorURL)
+            collectedErrors = text
+            return text
+        }
+        return CommandResult(status: status, output: output, errors: errors)
     }
 
     func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
