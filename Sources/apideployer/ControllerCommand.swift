@@ -84,11 +84,13 @@ struct ControllerCommand: AsyncParsableCommand {
         let fetcher = try PackageFetcher(
             store: try DirectoryPackageStore(directory: cache.appendingPathComponent("packages")), cache: cache.appendingPathComponent("downloads"), http: http)
         let clock = ContinuousClock()
+        let me = identity ?? "\(ProcessInfo.processInfo.hostName)_\(getpid())"
         let controller = DeployerController(
             store: store, drivers: Self.drivers(http: http, packages: fetcher, ownCluster: client),
-            hooks: HookRunner(limiter: HookLimiter(clock: clock), webhooks: SignedWebhookSender(http: http)), clock: clock, logger: logger)
+            hooks: HookRunner(limiter: HookLimiter(clock: clock), webhooks: SignedWebhookSender(http: http)), clock: clock, logger: logger,
+            audit: KubernetesEventRecorder(client: client, instance: me, logger: logger))
         let lock = KubeLeaseLock(client: client, namespace: leaseNamespace ?? client.namespace, name: leaseName)
-        let elector = LeaderElector(identity: identity ?? "\(ProcessInfo.processInfo.hostName)_\(getpid())", lock: lock, clock: clock)
+        let elector = LeaderElector(identity: me, lock: lock, clock: clock)
         let health = Self.healthServer(host: healthHost, port: healthPort, registry: registry, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: health), .init(service: LeaderElectedService(elector: elector, service: controller)),

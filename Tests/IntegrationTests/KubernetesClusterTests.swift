@@ -182,6 +182,10 @@ import Testing
                 let answer = try await cluster.predict(name)
                 #expect(answer.status == 200 && answer.generation == "v1", "v1 keeps serving: \(answer)")
             }
+            let failedEvent = await fake.object("events.", namespace: "scoring") { $0["reason"] == "RolloutFailed" }
+            #expect(failedEvent?["type"] == "Warning" && failedEvent?["message"]?.stringValue?.contains("ImagePullBackOff") == true)
+            let described = try await cluster.kubectl("describe", "servicedeployment", "churn-dev")
+            #expect(["RolloutStarted", "RolloutSucceeded", "RolloutFailed"].allSatisfy(described.output.contains), "kubectl describe shows the rollout events: \(described.output)")
 
             // The image fixed and the rollout retried: v2 rolls out while queries keep coming.
             #expect(try await cluster.kubectl("patch", "infrastructure", "dev-cluster", "--type=merge", "-p", #"{"spec":{"kubernetes":{"image":"\#(Self.image)"}}}"#).status == 0)
