@@ -34,7 +34,6 @@ struct FakeWorkloads {
 /// Simplification: pods are owned by their Deployment directly (no ReplicaSet objects).
 extension FakeKubeCluster {
     static let deployments = FakeKubeResource.builtIns.first { $0.storageKey == "deployments.apps" }!
-    static let pods = FakeKubeResource.builtIns.first { $0.storageKey == "pods." }!
 
     func workloadChanged(_ key: StoredKey) {
         Task { await self.reconcileWorkload(key) }
