@@ -228,7 +228,7 @@ import Testing
     }
 }
 
-/// Queries sent one after another until stopped (at most 20,000 or three minutes).
+/// Queries sent one after another until stopped (at most 100,000 or three minutes).
 final class LoadLoop: @unchecked Sendable {
     private let lock = NSLock()
     private var stopped = false
@@ -238,7 +238,7 @@ final class LoadLoop: @unchecked Sendable {
     func run(_ query: @Sendable () async throws -> (status: Int, generation: String?)) async -> [(status: Int, generation: String?)] {
         var answers: [(status: Int, generation: String?)] = []
         let deadline = ContinuousClock.now + .seconds(180)
-        while !lock.withLock({ stopped }), answers.count < 20_000, ContinuousClock.now < deadline {
+        while !lock.withLock({ stopped }), answers.count < 100_000, ContinuousClock.now < deadline {
             answers.append((try? await query()) ?? (0, nil))
         }
         return answers
