@@ -9,10 +9,10 @@ import Testing
 /// real kubectl and two `apideployer controller --kubernetes` (one leads): the CRDs and samples
 /// applied with kubectl, the churn service deployed as API node pods (real `node serve`
 /// processes started by the fake's kubelet, queried through the API server's service proxy), a
-/// pod image that is never pulled stalls the deployment with the reason while v1 keeps serving,
-/// v2 rolls out under load with no failed query while the leader is killed mid-rollout and the
-/// other controller finishes it (each pre-deploy hook once), and deleting the custom resource
-/// removes everything it owned.
+/// pod image that is never pulled (the infrastructure's new image, which the pods follow) stalls
+/// the deployment with the reason while v1 keeps serving, v2 rolls out under load with no failed
+/// query while the leader is killed mid-rollout and the other controller finishes it (each
+/// pre-deploy hook once), and deleting the custom resource removes everything it owned.
 @Suite struct KubernetesClusterTests {
     static let image = "ghcr.io/apideployer/apideployer:0.1.0"
     static let missingImage = "registry.invalid/scoring/apideployer:missing"
@@ -165,9 +165,9 @@ import Testing
             let owned = await fake.objects("services.", namespace: "scoring-pods")
             #expect(owned.count == 1 && owned.first?["metadata"]?["ownerReferences"]?.arrayValue?.first?["name"]?.stringValue == name)
 
-            // An image that is never pulled: the new pods never become ready, the deadline passes.
+            // The infrastructure's image changes to one that is never pulled: the pods follow, the
+            // new ones never become ready, the deadline passes.
             #expect(try await cluster.kubectl("patch", "infrastructure", "dev-cluster", "--type=merge", "-p", #"{"spec":{"kubernetes":{"image":"\#(Self.missingImage)"}}}"#).status == 0)
-            #expect(try await cluster.kubectl("patch", "servicedeployment", "churn-dev", "--type=merge", "-p", #"{"spec":{"version":"v2"}}"#).status == 0)
             let pulling = await fake.object("pods.", namespace: "scoring-pods") { pod in
                 pod["status"]?["containerStatuses"]?.arrayValue?.first?["state"]?["waiting"]?["reason"]?.stringValue == "ImagePullBackOff"
             }
@@ -187,13 +187,18 @@ import Testing
             let described = try await cluster.kubectl("describe", "servicedeployment", "churn-dev")
             #expect(["RolloutStarted", "RolloutSucceeded", "RolloutFailed"].allSatisfy(described.output.contains), "kubectl describe shows the rollout events: \(described.output)")
 
-            // The image fixed and the rollout retried: v2 rolls out while queries keep coming.
+            // The image fixed and the deployment retried: the pods run the fixed image, v1 serves.
             #expect(try await cluster.kubectl("patch", "infrastructure", "dev-cluster", "--type=merge", "-p", #"{"spec":{"kubernetes":{"image":"\#(Self.image)"}}}"#).status == 0)
-            // The leader stages v2 (the new pods held back), dies; the other finishes the rollout.
+            #expect(try await cluster.kubectl("annotate", "servicedeployment", "churn-dev", "apideployer.dev/retry=image-fixed").status == 0)
+            let recovered = try await cluster.kubectl("wait", "--for=condition=Ready", "servicedeployment/churn-dev", "--timeout=120s")
+            #expect(recovered.status == 0, "\(recovered.errors)")
+
+            // v2 while queries keep coming: the leader stages it (the new pods held back), dies,
+            // and the other controller finishes the rollout.
             let load = LoadLoop()
             let queries = Task { await load.run { try await cluster.predict(name) } }
             gate.close()
-            #expect(try await cluster.kubectl("annotate", "servicedeployment", "churn-dev", "apideployer.dev/retry=image-fixed").status == 0)
+            #expect(try await cluster.kubectl("patch", "servicedeployment", "churn-dev", "--type=merge", "-p", #"{"spec":{"version":"v2"}}"#).status == 0)
             let staged = await fake.object("deployments.apps", namespace: "scoring-pods") { deployment in
                 let container = deployment["spec"]?["template"]?["spec"]?["containers"]?.arrayValue?.first
                 return container?["image"]?.stringValue == Self.image && container?["env"]?.jsonString.contains(#"\"version\":\"v2\""#) == true
@@ -210,7 +215,7 @@ import Testing
             print("KubernetesClusterTests: v2 Ready \(ContinuousClock.now - killed) after the leader was killed mid-rollout (lease 15 s, retry 2 s)")
             #expect(try await cluster.kubectl("get", "lease", "apideployer-controller", "-n", "default", "-o", "jsonpath={.spec.holderIdentity}").output == follower.identity)
             let runs = try String(contentsOf: marker, encoding: .utf8).split(separator: "\n")
-            #expect(runs.count == 3, "one pre-deploy hook per rollout (v1, the stalled v2, the retried v2), none twice: \(runs.count)")
+            #expect(runs.count == 3, "one pre-deploy hook per rollout (v1, the retry, v2; none for the drift to the new image), none twice: \(runs.count)")
             let failed = answers.filter { $0.status != 200 }
             #expect(failed.isEmpty, "\(answers.count) queries during the rollout, failed: \(failed.prefix(5))")
             #expect(answers.first?.generation == "v1" && answers.last?.generation == "v2", "the queries span the switch")

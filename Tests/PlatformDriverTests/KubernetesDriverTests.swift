@@ -1,4 +1,5 @@
 import CloudHTTP
+import DeployerTesting
 import DeployerDrivers
 import DeployerModel
 import Foundation
@@ -12,8 +13,8 @@ import Testing
 /// stays untouched. The objects a demanding user looks at: the Deployment (pod template with the
 /// generations, zero-downtime strategy, restrictive security context, labels and annotations),
 /// the Service, Ingress and HorizontalPodAutoscaler owned by it, a hash split carried to the
-/// pods, an exposition change that removes what is no longer asked for, and deletion that
-/// leaves nothing. The kubeconfig's token never shows in statuses, errors or logs.
+/// pods, an infrastructure change (image, replicas, exposition) that the pods follow and that
+/// removes what is no longer asked for, and deletion that leaves nothing. The kubeconfig's token never shows in statuses, errors or logs.
 @Suite struct KubernetesDriverTests {
     static let token = "remote-cluster-token-7f3a91"
 
@@ -82,6 +83,26 @@ import Testing
                 let split = try #require(await remote.objects("deployments.apps", namespace: "apps").first)
                 let splitEnv = split["spec"]?["template"]?["spec"]?["containers"]?.arrayValue?.first?["env"]?.arrayValue ?? []
                 #expect(splitEnv.contains { $0["name"] == "APIDEPLOYER_STRATEGY" && $0["value"] == "HASH_BASED" }, "the pods split by the query's hash key")
+
+                // The infrastructure changes: a new image, three replicas, no Ingress, no autoscaler.
+                var changed = block
+                changed["image"] = "ghcr.io/apideployer/apideployer:0.2.0"
+                changed["replicas"] = 3
+                changed["exposition"] = ["type": "ClusterIP", "port": 8080]
+                changed["autoscaling"] = nil
+                let infrastructure: JSONValue = [
+                    "metadata": ["name": "prod-platform"], "spec": ["stage": "production", "type": "kubernetes", "kubernetes": changed, "resyncPeriod": "1m"],
+                ]
+                try await SampleObjects.createOrReplace(infrastructure, kind: .infrastructure, in: world.store)
+                await world.reconcile()
+                let refreshed = try #require(await remote.objects("deployments.apps", namespace: "apps").first)
+                let refreshedContainer = refreshed["spec"]?["template"]?["spec"]?["containers"]?.arrayValue?.first
+                #expect(refreshedContainer?["image"] == "ghcr.io/apideployer/apideployer:0.2.0" && refreshed["spec"]?["replicas"] == 3, "the pods follow the infrastructure")
+                #expect(refreshedContainer?["env"] == split["spec"]?["template"]?["spec"]?["containers"]?.arrayValue?.first?["env"], "with the same versions and weights")
+                #expect(await remote.objects("ingresses.networking.k8s.io", namespace: "apps").isEmpty)
+                #expect(await remote.objects("horizontalpodautoscalers.autoscaling", namespace: "apps").isEmpty)
+                #expect(await remote.objects("services.", namespace: "apps").first?["spec"]?["ports"]?.arrayValue?.first?["port"] == 8080)
+                try await world.settle()
 
                 world.expectNoneOf([Self.token], "the kubeconfig's token stays out of statuses, errors and logs")
                 try await world.deleteAndSettle()

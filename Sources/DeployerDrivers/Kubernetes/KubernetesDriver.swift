@@ -11,7 +11,8 @@ import Foundation
 /// sets the weights, each a rolling update that keeps the ready pods until their replacements
 /// are ready; the pods split traffic themselves, as static nodes do. Readiness is read as
 /// `kubectl rollout status` reads it; `ProgressDeadlineExceeded` is a failure, with the pods'
-/// reasons. Queries reach the pods through the API server's service proxy.
+/// reasons. A change of the infrastructure's settings is applied when the service is next
+/// observed. Queries reach the pods through the API server's service proxy.
 public struct KubernetesDriver: InfrastructureDriver {
     static let fieldManager = "apideployer"
 
@@ -51,6 +52,18 @@ public struct KubernetesDriver: InfrastructureDriver {
             let manifests = Self.manifests(service, infrastructure, block)
             guard let deployment = try await read(client, deploymentPath(manifests)) else {
                 return [TargetObservation(name: block.namespace, url: nil, reachable: true, service: nil)]
+            }
+            let (generations, strategy) = KubernetesManifests.generations(of: deployment)
+            let refreshed = manifests.deployment(generations, strategy: strategy)
+            if !generations.isEmpty, KubernetesManifests.specHash(of: deployment) != KubernetesManifests.specHash(of: refreshed) {
+                // The infrastructure changed (image, replicas, exposition…): its pods follow, the
+                // versions and weights they serve stay.
+                try await write(refreshed, manifests, client)
+                return [
+                    TargetObservation(
+                        name: block.namespace, url: nil, reachable: false, message: "Deployment \(manifests.name): applying the infrastructure's changed settings",
+                        service: nil)
+                ]
             }
             let rollout = KubernetesRolloutState(deployment: deployment)
             let failure = try await rollout.failure(podsOf: manifests, client)

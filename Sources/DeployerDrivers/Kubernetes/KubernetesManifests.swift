@@ -1,10 +1,13 @@
+import Crypto
 import DeployerModel
+import Foundation
 
 /// The objects the Kubernetes driver applies for one service (server-side apply, field manager
 /// `apideployer`): a Deployment of API node pods whose container gets every version, package
 /// URL, digest and weight in `APIDEPLOYER_GENERATIONS` and splits traffic itself; a Service; an
 /// Ingress and a HorizontalPodAutoscaler when the infrastructure asks. All but the Deployment
-/// are owned by it, so deleting the Deployment removes everything.
+/// are owned by it, so deleting the Deployment removes everything. The Deployment carries a
+/// digest of itself, so a change of the infrastructure's settings is seen and applied.
 struct KubernetesManifests {
     static let containerName = "api-node"
     static let dataDirectory = "/var/lib/apinode"
@@ -73,7 +76,18 @@ struct KubernetesManifests {
             ],
         ]
         if block.autoscaling == nil { spec["replicas"] = .int(Int64(block.replicas)) }
-        return ["apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata(), "spec": spec]
+        var deployment: JSONValue = ["apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata(), "spec": spec]
+        let digest = SHA256.hash(data: deployment.serialized()).prefix(12).map { String(format: "%02x", $0) }.joined()
+        deployment["metadata"]?["annotations"]?[Self.specHashAnnotation] = .string(digest)
+        return deployment
+    }
+
+    /// The annotation holding a digest of what the driver applied (the server's defaults make
+    /// the live object differ from it, so the digest is what is compared).
+    static let specHashAnnotation = "apideployer.dev/spec-hash"
+
+    static func specHash(of deployment: JSONValue) -> String? {
+        deployment["metadata"]?["annotations"]?[specHashAnnotation]?.stringValue
     }
 
     /// The Service in front of the pods (the exposition's type; an Ingress sits on a ClusterIP).
