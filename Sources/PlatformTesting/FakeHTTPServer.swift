@@ -29,6 +29,21 @@ public struct FakeRequest: Sendable {
     }
 }
 
+extension FakeRequest {
+    /// The fake's view of a Hummingbird request whose body was read: a repeated header is one
+    /// comma-separated value (RFC 9110 §5.3), HTTP/1.1's Host comes from the authority.
+    init(_ request: Request, body: [UInt8]) {
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName] = headers[field.name.canonicalName].map { $0 + "," + field.value } ?? field.value }
+        if let authority = request.head.authority { headers["host"] = authority }
+        var query: [String: String] = [:]
+        for (name, value) in request.uri.queryParameters { query[String(name)] = String(value) }
+        self.init(
+            method: request.method.rawValue, path: String(request.uri.string.split(separator: "?", maxSplits: 1).first ?? ""), query: query,
+            headers: headers, body: body)
+    }
+}
+
 /// Picks among weighted choices in a fixed rotation (the `count`th call of a hundred), so a
 /// fake's traffic split is deterministic and gives every choice its share.
 enum WeightedRotation {
@@ -56,6 +71,13 @@ public struct FakeResponse: Sendable {
         self.body = body
     }
 
+    /// The answer as a Hummingbird response.
+    var response: Response {
+        var fields = HTTPFields()
+        for (name, value) in headers { if let field = HTTPField.Name(name) { fields[field] = value } }
+        return Response(status: .init(code: status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
     public static func json(_ status: Int, _ value: JSONValue, headers: [String: String] = [:]) -> FakeResponse {
         var all = headers
         all["Content-Type"] = all["Content-Type"] ?? "application/json"
@@ -71,19 +93,7 @@ public enum FakeHTTPServer {
     ) async throws {
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
             let bytes = Array(try await request.body.collect(upTo: 256 * 1024 * 1024).readableBytesView)
-            var headers: [String: String] = [:]
-            for field in request.headers { headers[field.name.canonicalName] = field.value }
-            // HTTP/1.1's Host arrives as the request's authority.
-            if let authority = request.head.authority { headers["host"] = authority }
-            let target = request.uri.string
-            let path = String(target.split(separator: "?", maxSplits: 1).first ?? "")
-            var query: [String: String] = [:]
-            for (name, value) in request.uri.queryParameters { query[String(name)] = String(value) }
-            let answer = await handler(FakeRequest(method: request.method.rawValue, path: path, query: query, headers: headers, body: bytes))
-            var fields = HTTPFields()
-            for (name, value) in answer.headers { if let field = HTTPField.Name(name) { fields[field] = value } }
-            return Response(
-                status: .init(code: answer.status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
+            return await handler(FakeRequest(request, body: bytes)).response
         }
         try await with(responder: responder, body)
     }

@@ -1,5 +1,4 @@
 import CloudHTTP
-import Crypto
 import DeployerCore
 import DeployerModel
 import Foundation
@@ -17,7 +16,7 @@ public struct KubernetesDriver: InfrastructureDriver {
     static let fieldManager = "apideployer"
 
     let ownCluster: KubeClient?
-    let clients = KubeClients()
+    let clients = CredentialCaches<KubeClient>()
 
     /// `ownCluster`: the cluster of infrastructures without a kubeconfig secret (nil outside one).
     public init(ownCluster: KubeClient?) {
@@ -32,7 +31,7 @@ public struct KubernetesDriver: InfrastructureDriver {
     public func probe(_ infrastructure: ResolvedInfrastructure) async -> [TargetProbe] {
         guard case .kubernetes(let block) = infrastructure.spec.target else { return [] }
         do {
-            let client = try await client(infrastructure)
+            let client = try client(infrastructure)
             let answer = try await client.send(.GET, "/api/v1/namespaces/\(block.namespace)")
             guard answer.status == 200 else {
                 let message = answer.status == 404 ? "namespace \(block.namespace) does not exist" : answer.error.message
@@ -48,7 +47,7 @@ public struct KubernetesDriver: InfrastructureDriver {
     public func observe(service: String, on infrastructure: ResolvedInfrastructure) async -> [TargetObservation] {
         guard case .kubernetes(let block) = infrastructure.spec.target else { return [] }
         do {
-            let client = try await client(infrastructure)
+            let client = try client(infrastructure)
             let manifests = Self.manifests(service, infrastructure, block)
             guard let deployment = try await read(client, deploymentPath(manifests)) else {
                 return [TargetObservation(name: block.namespace, url: nil, reachable: true, service: nil)]
@@ -76,7 +75,7 @@ public struct KubernetesDriver: InfrastructureDriver {
     public func apply(_ change: TargetChange, service: String, target: String, on infrastructure: ResolvedInfrastructure) async throws {
         if let refusal = PlatformChanges.refusal(change, platform: "Kubernetes") { throw refusal }
         guard case .kubernetes(let block) = infrastructure.spec.target else { throw DriverError("not a kubernetes infrastructure", isPermanent: true) }
-        let client = try await client(infrastructure)
+        let client = try client(infrastructure)
         let manifests = Self.manifests(service, infrastructure, block)
         let live = try await read(client, deploymentPath(manifests))
         let (current, strategy) = live.map(KubernetesManifests.generations(of:)) ?? ([], .random)
@@ -119,7 +118,7 @@ public struct KubernetesDriver: InfrastructureDriver {
 
     public func query(service: String, _ query: PublicQuery, target: String, on infrastructure: ResolvedInfrastructure) async throws -> QueryAnswer {
         guard case .kubernetes(let block) = infrastructure.spec.target else { throw DriverError("not a kubernetes infrastructure", isPermanent: true) }
-        let client = try await client(infrastructure)
+        let client = try client(infrastructure)
         let manifests = Self.manifests(service, infrastructure, block)
         let path = "/api/v1/namespaces/\(block.namespace)/services/\(manifests.name):http/proxy/public/api/v1/\(service)/\(query.endpoint)/\(query.verb)"
         let headers = query.forcedGeneration.map { [("X-Forced-Generation", $0)] } ?? []
@@ -193,7 +192,7 @@ public struct KubernetesDriver: InfrastructureDriver {
     }
 
     /// The cluster of the infrastructure's kubeconfig secret, or the controller's own.
-    private func client(_ infrastructure: ResolvedInfrastructure) async throws -> KubeClient {
+    private func client(_ infrastructure: ResolvedInfrastructure) throws -> KubeClient {
         guard case .kubernetes(let block) = infrastructure.spec.target else { throw DriverError("not a kubernetes infrastructure", isPermanent: true) }
         guard let reference = block.kubeconfigSecretRef else {
             guard let ownCluster else {
@@ -202,25 +201,19 @@ public struct KubernetesDriver: InfrastructureDriver {
             return ownCluster
         }
         guard let text = infrastructure.secret(reference) else { throw DriverError("secret \"\(reference.name)\" has no key \(reference.key)", isPermanent: true) }
-        return try await clients.client(kubeconfig: text, secret: reference.name)
+        return try clients.cache(for: [text]) { try Self.client(kubeconfig: text, secret: reference.name) }
     }
 
     static func failure(_ answer: KubeResponse, _ what: String) -> DriverError {
         let error = answer.error
-        return DriverError("\(what): \(error.message)", isPermanent: [400, 403, 404, 422].contains(answer.status))
+        return DriverError("\(what): \(error.message)", isPermanent: DriverError.isPermanent(status: answer.status))
     }
-}
 
-/// The clients of the clusters named by kubeconfig secrets, one per distinct kubeconfig, kept
-/// across reconciles. Such a kubeconfig is written by users, so it may only carry its
-/// credentials inline: an exec plugin would run a command in the controller, and file paths
-/// (token, certificate, key, CA files) would read the controller's own files.
-actor KubeClients {
-    private var clients: [String: KubeClient] = [:]
-
-    func client(kubeconfig text: String, secret: String) throws -> KubeClient {
-        let key = SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
-        if let client = clients[key] { return client }
+    /// A client for a kubeconfig kept in a secret (one per distinct kubeconfig, kept across
+    /// reconciles). It is written by users, so it may only carry its credentials inline: an exec
+    /// plugin would run a command in the controller, and file paths (token, certificate, key,
+    /// CA files) would read the controller's own files.
+    static func client(kubeconfig text: String, secret: String) throws -> KubeClient {
         // The parser's message may quote the file, which holds credentials: it is not shown.
         guard let document = try? JSONValue.parseYAMLDocuments(text).first, let kubeconfig = try? document.decode(Kubeconfig.self) else {
             throw DriverError("secret \"\(secret)\": the kubeconfig is not valid", isPermanent: true)
@@ -241,8 +234,6 @@ actor KubeClients {
                 "secret \"\(secret)\": the kubeconfig uses \(refused.joined(separator: ", ")); a kubeconfig in a secret must carry its credentials inline (token, client-certificate-data, client-key-data, certificate-authority-data)",
                 isPermanent: true)
         }
-        let client = try KubeClient(kubeconfig: kubeconfig)
-        clients[key] = client
-        return client
+        return try KubeClient(kubeconfig: kubeconfig)
     }
 }

@@ -71,7 +71,11 @@ extension DriverError {
     static func platform(_ answer: RESTAnswer, _ what: String, codeKey: String) -> DriverError {
         let error = answer.body["error"]
         let detail = [error?[codeKey]?.stringValue, error?["message"]?.stringValue].compactMap { $0 }.joined(separator: ": ")
-        let permanent = (400..<500).contains(answer.status) && ![401, 408, 409, 429].contains(answer.status)
-        return DriverError("\(what): HTTP \(answer.status)\(detail.isEmpty ? "" : " \(detail)")", isPermanent: permanent)
+        return DriverError("\(what): HTTP \(answer.status)\(detail.isEmpty ? "" : " \(detail)")", isPermanent: isPermanent(status: answer.status))
+    }
+
+    /// Whether an HTTP status means retrying cannot help: a 4xx other than 401, 408, 409 and 429.
+    static func isPermanent(status: Int) -> Bool {
+        (400..<500).contains(status) && ![401, 408, 409, 429].contains(status)
     }
 }

@@ -3,14 +3,14 @@ import CloudHTTP
 import Crypto
 import Foundation
 
-/// One access-token cache per set of credentials, kept across reconciles so that a token is
-/// fetched once and refreshed before it expires, not fetched for every call. Keyed by a digest
-/// of the credentials (never the credentials themselves).
-final class TokenCaches: @unchecked Sendable {
+/// One value per set of credentials, kept across reconciles: an access-token cache (a token is
+/// fetched once and refreshed before it expires, not fetched for every call), a cluster's
+/// client. Keyed by a digest of the credentials (never the credentials themselves).
+final class CredentialCaches<Value>: @unchecked Sendable {
     private let lock = NSLock()
-    private var caches: [String: AccessTokenCache] = [:]
+    private var caches: [String: Value] = [:]
 
-    func cache(for credentials: [String], make: () throws -> AccessTokenCache) rethrows -> AccessTokenCache {
+    func cache(for credentials: [String], make: () throws -> Value) rethrows -> Value {
         let key = SHA256.hash(data: Data(credentials.joined(separator: "\u{0}").utf8)).map { String(format: "%02x", $0) }.joined()
         return try lock.withLock {
             if let cache = caches[key] { return cache }
@@ -27,5 +27,5 @@ struct PlatformSession: Sendable {
     let http: HTTPClient
     let now: @Sendable () -> Date
     let pause: @Sendable (Duration) async throws -> Void
-    let tokens = TokenCaches()
+    let tokens = CredentialCaches<AccessTokenCache>()
 }

@@ -14,26 +14,20 @@ public enum FakeKubeAPIServer {
 
     public static func with(_ cluster: FakeKubeCluster, _ body: (String) async throws -> Void) async throws {
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
-            var headers: [String: String] = [:]
-            for field in request.headers { headers[field.name.canonicalName] = headers[field.name.canonicalName].map { $0 + "," + field.value } ?? field.value }
             guard let buffer = try? await request.body.collect(upTo: maximumBodyBytes) else {
-                return response(.json(413, APIError.tooLarge(maximumBodyBytes).status))
+                return FakeResponse.json(413, APIError.tooLarge(maximumBodyBytes).status).response
             }
-            let target = request.uri.string
-            let path = String(target.split(separator: "?", maxSplits: 1).first ?? "")
-            var query: [String: String] = [:]
-            for (name, value) in request.uri.queryParameters { query[String(name)] = String(value) }
-            let fake = FakeRequest(method: request.method.rawValue, path: path, query: query, headers: headers, body: Array(buffer.readableBytesView))
+            let fake = FakeRequest(request, body: Array(buffer.readableBytesView))
             switch await cluster.handle(fake) {
             case .response(let answer):
-                return response(answer)
+                return answer.response
             case .stream(let lines):
                 var fields = HTTPFields()
                 fields[.contentType] = "application/json"
                 return Response(status: .ok, headers: fields, body: ResponseBody(asyncSequence: lines.map { ByteBuffer(bytes: $0) }))
             case .proxy(let pod, let url):
                 defer { Task { await cluster.proxyFinished(pod) } }
-                return response(await forward(fake, to: url))
+                return await forward(fake, to: url).response
             }
         }
         var failure: (any Error)?
@@ -72,11 +66,5 @@ public enum FakeKubeAPIServer {
         } catch {
             return .json(503, APIError(code: 503, reason: "ServiceUnavailable", message: "error trying to reach service: \(error)").status)
         }
-    }
-
-    private static func response(_ answer: FakeResponse) -> Response {
-        var fields = HTTPFields()
-        for (name, value) in answer.headers { if let field = HTTPField.Name(name) { fields[field] = value } }
-        return Response(status: .init(code: answer.status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
     }
 }

@@ -118,8 +118,9 @@ extension FakeKubeCluster {
             if request.query["watch"] == "true" || request.query["watch"] == "1" {
                 return .stream(watch(
                     storage: resource.storageKey, namespace: route.namespace, labels: labels, fields: fields, start: request.query["resourceVersion"],
-                    initialEventsEnd: request.query["sendInitialEvents"] == "true" && request.query["allowWatchBookmarks"] == "true",
-                    timeout: request.query["timeoutSeconds"].flatMap(Int.init).map { .seconds($0) }, apiVersion: resource.apiVersion, kind: resource.kind))
+                    initialEventsEnd: request.query["sendInitialEvents"] == "true" && request.query["allowWatchBookmarks"] == "true"
+                        ? (resource.apiVersion, resource.kind) : nil,
+                    timeout: request.query["timeoutSeconds"].flatMap(Int.init).map { .seconds($0) }))
             }
             return answer(200, try list(
                 resource, namespace: route.namespace, labels: labels, fields: fields, limit: request.query["limit"].flatMap(Int.init),

@@ -27,7 +27,7 @@ struct FakeWorkloads {
 
 /// A Deployment controller and kubelet in one (reference 9.5): each Deployment's pods roll by its
 /// strategy (maxSurge/maxUnavailable, or Recreate); a pod's container is started by the
-/// `kubelet` and is ready once its readiness probe answers 200 (without a kubelet, at once);
+/// `kubelet` and is ready when its readiness probe answers 200 (without a kubelet, at once);
 /// a pod leaves the Service's endpoints before its container is stopped, after the queries the
 /// proxy is passing to it have finished. The Deployment's status and conditions are written as
 /// the real controller writes them, `ProgressDeadlineExceeded` included, by the cluster's clock.
@@ -198,17 +198,18 @@ extension FakeKubeCluster {
         return true
     }
 
-    /// The readiness prober: GET the probe's path until it answers 200 (or the pod goes).
+    /// The readiness probe, once the container listens (the kubelet closure returns then): 200
+    /// makes the pod ready; anything else leaves it unready with the probe's failure as the
+    /// container's reason (the fake does not probe again).
     private func probe(_ id: String, port: Int, path: String?) async {
-        while let pod = workloads.pods[id], !pod.terminating, !pod.ready {
-            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path ?? "/")")
-            request.method = .GET
-            if let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(2)), response.status.code == 200 {
-                podReady(id)
-                return
-            }
-            try? await Task.sleep(for: .milliseconds(50))
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path ?? "/")")
+        request.method = .GET
+        let status = (try? await HTTPClient.shared.execute(request, timeout: .seconds(10)))?.status.code
+        guard status == 200 else {
+            podFailed(id, reason: "Unhealthy", message: "Readiness probe failed: " + (status.map { "HTTP probe failed with statuscode: \($0)" } ?? "no answer"))
+            return
         }
+        podReady(id)
     }
 
     private func podReady(_ id: String) {

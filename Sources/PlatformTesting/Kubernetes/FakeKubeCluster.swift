@@ -90,8 +90,8 @@ public actor FakeKubeCluster {
     ) async -> JSONValue? {
         if let found = objects(storage, namespace: namespace).first(where: check) { return found }
         let changes = watch(
-            storage: storage, namespace: namespace, labels: .everything, fields: .everything, start: String(resourceVersion), initialEventsEnd: false,
-            timeout: timeout, apiVersion: "v1", kind: "")
+            storage: storage, namespace: namespace, labels: .everything, fields: .everything, start: String(resourceVersion), initialEventsEnd: nil,
+            timeout: timeout)
         for await line in changes {
             guard let event = try? JSONValue.parse(line), event["type"]?.stringValue != "DELETED", let object = event["object"] else { continue }
             if check(object) { return object }
@@ -178,11 +178,12 @@ public actor FakeKubeCluster {
 
     // MARK: - Watch
 
-    /// A watch from `start` (nil or "0": every current object as ADDED first): history after it,
-    /// then live changes; 410 Expired as an ERROR event when the history no longer reaches back.
+    /// A watch from `start` (nil or "0": every current object as ADDED first, then — given
+    /// `initialEventsEnd` — the BOOKMARK that ends them): history after it, then live changes;
+    /// 410 Expired as an ERROR event when the history no longer reaches back.
     func watch(
-        storage: String, namespace: String?, labels: LabelSelector, fields: FakeFieldSelector, start: String?, initialEventsEnd: Bool,
-        timeout: Duration?, apiVersion: String, kind: String
+        storage: String, namespace: String?, labels: LabelSelector, fields: FakeFieldSelector, start: String?,
+        initialEventsEnd: (apiVersion: String, kind: String)?, timeout: Duration?
     ) -> AsyncStream<[UInt8]> {
         let (stream, continuation) = AsyncStream<[UInt8]>.makeStream()
         let watcher = Watcher(storage: storage, namespace: namespace, labels: labels, fields: fields, continuation: continuation)
@@ -191,7 +192,7 @@ public actor FakeKubeCluster {
                 let change = Change(resourceVersion: resourceVersion, storage: storage, type: "ADDED", object: object)
                 if watcher.wants(change) { continuation.yield(Self.line("ADDED", object)) }
             }
-            if initialEventsEnd {
+            if let (apiVersion, kind) = initialEventsEnd {
                 let bookmark: JSONValue = [
                     "apiVersion": .string(apiVersion), "kind": .string(kind),
                     "metadata": ["resourceVersion": .string(String(resourceVersion)), "annotations": ["k8s.io/initial-events-end": "true"]],
