@@ -30,9 +30,13 @@ public struct FeatureMapping: Sendable {
     }
 
     let layout: Layout
+    /// The position of each feature the model takes, by name.
+    private let positionOfFeature: [String: Int]
 
     /// The feature names the model takes, in column order.
-    public var featureNames: [String] {
+    public var featureNames: [String] { Self.names(in: layout) }
+
+    private static func names(in layout: Layout) -> [String] {
         switch layout {
         case .perFeature(let inputs): inputs.map(\.name)
         case .tensor(_, let columns): columns
@@ -61,50 +65,99 @@ public struct FeatureMapping: Sendable {
             }
             layout = .perFeature(model.inputs)
         }
+        positionOfFeature = Dictionary(Self.names(in: layout).enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// The model inputs for a batch of queries.
     public func inputs(for rows: [[String: FeatureValue]]) throws -> [String: Tensor] {
+        try inputs(for: FeatureRecords(rows))
+    }
+
+    /// The model inputs for a batch of records: each value goes straight into its column; a
+    /// feature the model does not take is skipped.
+    public func inputs(for records: FeatureRecords) throws -> [String: Tensor] {
+        let positions = records.names.map { positionOfFeature[$0] ?? -1 }
+        let rows = records.count
         switch layout {
         case .perFeature(let inputs):
-            var feeds: [String: Tensor] = [:]
-            for input in inputs {
-                feeds[input.name] = try column(input.name, type: input.elementType, rows: rows)
-            }
-            return feeds
-        case .tensor(let input, let columns):
-            var values = [Float](repeating: 0, count: rows.count * columns.count)
-            for (row, features) in rows.enumerated() {
-                for (position, name) in columns.enumerated() {
-                    values[row * columns.count + position] = try Self.number(features[name] ?? .missing, feature: name)
+            var columns = inputs.map { ColumnBuilder(feature: $0.name, type: $0.elementType, rows: rows) }
+            for row in 0..<rows {
+                for cell in records.cells(of: row) {
+                    let position = positions[cell.column]
+                    if position >= 0 { try columns[position].set(cell.value, row: row) }
                 }
             }
-            return [input.name: Tensor(.float(values), shape: [rows.count, columns.count])]
+            var feeds: [String: Tensor] = [:]
+            for (input, column) in zip(inputs, columns) { feeds[input.name] = try column.tensor() }
+            return feeds
+        case .tensor(let input, let columns):
+            var values = [Float](repeating: .nan, count: rows * columns.count)
+            for row in 0..<rows {
+                for cell in records.cells(of: row) {
+                    let position = positions[cell.column]
+                    if position >= 0 { values[row * columns.count + position] = try Self.number(cell.value, feature: columns[position]) }
+                }
+            }
+            return [input.name: Tensor(.float(values), shape: [rows, columns.count])]
         }
     }
 
-    private func column(_ name: String, type: ElementType, rows: [[String: FeatureValue]]) throws -> Tensor {
-        switch type {
-        case .string:
-            let values = rows.map { features -> String in
-                switch features[name] ?? .missing {
-                case .string(let text): return text
-                case .number(let number): return number.rounded() == number ? String(Int64(number)) : String(number)
-                case .missing: return ""
-                }
+    /// One per-feature input being filled: absent values stay missing (NaN, or "" for strings).
+    private struct ColumnBuilder {
+        enum Values {
+            case floats([Float])
+            case int64s([Int64], set: [Bool])
+            case strings([String])
+        }
+        let feature: String
+        var values: Values
+        let rows: Int
+
+        init(feature: String, type: ElementType, rows: Int) {
+            self.feature = feature
+            self.rows = rows
+            switch type {
+            case .string: values = .strings(Array(repeating: "", count: rows))
+            case .int64: values = .int64s(Array(repeating: 0, count: rows), set: Array(repeating: false, count: rows))
+            default: values = .floats(Array(repeating: .nan, count: rows))
             }
-            return Tensor(.string(values), shape: [rows.count, 1])
-        case .int64:
-            let values = try rows.map { features -> Int64 in
-                let number = try Self.number(features[name] ?? .missing, feature: name)
+        }
+
+        mutating func set(_ value: FeatureValue, row: Int) throws {
+            switch values {
+            case .strings(var strings):
+                values = .floats([])
+                switch value {
+                case .string(let text): strings[row] = text
+                case .number(let number): strings[row] = number.rounded() == number ? String(Int64(number)) : String(number)
+                case .missing: strings[row] = ""
+                }
+                values = .strings(strings)
+            case .int64s(var numbers, var set):
+                values = .floats([])
+                let number = try FeatureMapping.number(value, feature: feature)
                 guard number.isFinite, number.rounded() == number else {
-                    throw FeatureError(feature: name, reason: "an integer is expected")
+                    throw FeatureError(feature: feature, reason: "an integer is expected")
                 }
-                return Int64(number)
+                numbers[row] = Int64(number)
+                set[row] = true
+                values = .int64s(numbers, set: set)
+            case .floats(var floats):
+                values = .floats([])
+                floats[row] = try FeatureMapping.number(value, feature: feature)
+                values = .floats(floats)
             }
-            return Tensor(.int64(values), shape: [rows.count, 1])
-        default:
-            return Tensor(.float(try rows.map { try Self.number($0[name] ?? .missing, feature: name) }), shape: [rows.count, 1])
+        }
+
+        /// The column; an integer input has no missing value, so every record must give it.
+        func tensor() throws -> Tensor {
+            switch values {
+            case .strings(let strings): return Tensor(.string(strings), shape: [rows, 1])
+            case .floats(let floats): return Tensor(.float(floats), shape: [rows, 1])
+            case .int64s(let numbers, let set):
+                guard set.allSatisfy({ $0 }) else { throw FeatureError(feature: feature, reason: "an integer is expected") }
+                return Tensor(.int64(numbers), shape: [rows, 1])
+            }
         }
     }
 

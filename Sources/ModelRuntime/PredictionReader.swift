@@ -34,22 +34,75 @@ public struct PredictionReader: Sendable {
 
     /// Predictions for `rows` records.
     public func predictions(from outputs: [String: Tensor], rows: Int) throws -> [Prediction] {
+        let scored = try read(outputs, rows: rows)
+        return (0..<rows).map { row in
+            Prediction(
+                prediction: scored.prediction(row), classNames: scored.classNames,
+                probabilities: scored.hasProbabilities ? (0..<scored.width).map { Double(scored.probability(row, class: $0)) } : nil)
+        }
+    }
+
+    /// The scores of `rows` records, read record by record by the caller.
+    public func read(_ outputs: [String: Tensor], rows: Int) throws -> ScoredRows {
         guard let labels = outputs[labelOutput] else { throw ModelError.missingInput(labelOutput) }
         guard let modelLabels, let names else {
             let values = try labels.floats()
-            let width = max(values.count / max(rows, 1), 1)
-            return (0..<rows).map { Prediction(prediction: .number(Double(values[$0 * width])), classNames: nil, probabilities: nil) }
+            return ScoredRows(count: rows, labels: .numbers(values, width: max(values.count / max(rows, 1), 1)), modelLabels: [], classNames: nil, scores: nil)
         }
-        let chosen: [String] = if case .string(let values) = labels.storage { values } else { try labels.int64s().map { String($0) } }
+        let chosen: ScoredRows.Labels = if case .string(let values) = labels.storage { .strings(values) } else { .int64s(try labels.int64s()) }
         let scores = try probabilityOutput.flatMap { outputs[$0] }.map { try $0.floats() }
-        let width = modelLabels.count
-        if let scores, scores.count < rows * width {
-            throw ModelError.typeMismatch("the model gives \(scores.count / max(rows, 1)) probabilities per row for \(width) classes")
+        if let scores, scores.count < rows * modelLabels.count {
+            throw ModelError.typeMismatch("the model gives \(scores.count / max(rows, 1)) probabilities per row for \(modelLabels.count) classes")
         }
-        return (0..<rows).map { row in
-            let display = modelLabels.firstIndex(of: chosen[row]).map { names[$0] } ?? chosen[row]
-            let probabilities = scores.map { values in (0..<width).map { Double(values[row * width + $0]) } }
-            return Prediction(prediction: .label(display), classNames: names, probabilities: probabilities)
+        return ScoredRows(count: rows, labels: chosen, modelLabels: modelLabels, classNames: names, scores: scores)
+    }
+}
+
+/// A batch's scores as the model gave them, read record by record without a value per record.
+public struct ScoredRows: Sendable {
+    enum Labels: Sendable {
+        case strings([String])
+        case int64s([Int64])
+        /// A regressor's values, `width` per record (the first is the prediction).
+        case numbers([Float], width: Int)
+    }
+
+    /// The number of records.
+    public let count: Int
+    let labels: Labels
+    /// The model's labels in score order.
+    let modelLabels: [String]
+    /// The class names shown, in score order; nil for a regressor.
+    public let classNames: [String]?
+    /// The probabilities, `width` per record.
+    let scores: [Float]?
+
+    /// The number of classes.
+    public var width: Int { modelLabels.count }
+    /// Whether the model gives class probabilities.
+    public var hasProbabilities: Bool { scores != nil && classNames != nil }
+
+    /// Record `row`'s predicted label (shown by its class name) or value.
+    public func prediction(_ row: Int) -> Prediction.Value {
+        switch labels {
+        case .numbers(let values, let width): return .number(Double(values[row * width]))
+        case .strings(let values): return .label(shown(values[row]))
+        case .int64s(let values): return .label(shown(String(values[row])))
         }
+    }
+
+    private func shown(_ label: String) -> String {
+        guard let classNames, let index = modelLabels.firstIndex(of: label) else { return label }
+        return classNames[index]
+    }
+
+    /// Record `row`'s probability of class `index`.
+    public func probability(_ row: Int, class index: Int) -> Float { scores?[row * width + index] ?? .nan }
+
+    /// Whether record `row` got a score: a NaN prediction or probability means it did not.
+    public func isScored(_ row: Int) -> Bool {
+        if case .numbers(let values, let width) = labels, values[row * width].isNaN { return false }
+        guard hasProbabilities else { return true }
+        return !(0..<width).contains { probability(row, class: $0).isNaN }
     }
 }

@@ -124,7 +124,7 @@ struct NodeResponder: HTTPResponder {
         if segments.count == 6, segments[0...2] == ["public", "api", "v1"] {
             guard let bytes = await Self.body(of: request) else { return tooLarge }
             let (answer, requestID) = await query(request, service: segments[3], endpoint: segments[4], verb: segments[5], body: bytes)
-            return json(answer.status, answer.body, requestID: requestID)
+            return json(answer.status, bytes: answer.bytes, requestID: requestID)
         }
         if segments.count >= 2, segments[0...1] == ["admin", "api"] {
             // The handshake verified any certificate presented; here one must have been.
@@ -207,10 +207,13 @@ struct NodeResponder: HTTPResponder {
     static let forcedGenerationHeader = HTTPField.Name("X-Forced-Generation")!
 
     func json(_ status: Int, _ body: JSONValue, requestID: String? = nil) -> Response {
+        json(status, bytes: body.serialized(sortingKeys: false), requestID: requestID)
+    }
+
+    /// A JSON answer already written.
+    func json(_ status: Int, bytes: [UInt8], requestID: String? = nil) -> Response {
         var headers = Self.answerHeaders
         if let requestID { headers.append(HTTPField(name: Self.requestIDHeader, value: requestID)) }
-        return Response(
-            status: HTTPResponse.Status(code: status), headers: headers,
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body.serialized(sortingKeys: false))))
+        return Response(status: HTTPResponse.Status(code: status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }

@@ -42,7 +42,6 @@ public struct QueryEvent: Sendable {
     }
 
     private func write(into output: inout [UInt8]) {
-        let request = answer.request ?? [:]
         output += Self.openings[Self.messageType(verb)] ?? []
         JSONValue.string(requestID).write(into: &output, sortingKeys: false)
         field("timestamp", .string(timestamp), into: &output)
@@ -55,28 +54,57 @@ public struct QueryEvent: Sendable {
         output.append(UInt8(ascii: "}"))
         if let generation = answer.generation { field("generation", .string(generation), into: &output) }
         if let authKeyID { field("authKeyId", .string(authKeyID), into: &output) }
+        switch answer.request {
+        case .prediction(let request):
+            writePrediction(request, into: &output)
+        case .value(let request):
+            writeQuery(request, into: &output)
+        case nil:
+            break
+        }
+        if answer.status >= 400, let message = answer.body["message"] { field("error", message, into: &output) }
+        if let context = answer.request?[member: "context"] { field("context", context, into: &output) }
+        if let key = answer.request?[member: "dispatch"]?["dispatchKey"] { field("dispatchKey", key, into: &output) }
+        output.append(UInt8(ascii: "}"))
+    }
+
+    /// A prediction query's features and results, copied from the request and answer as written.
+    private func writePrediction(_ request: PredictionRequest, into output: inout [UInt8]) {
+        let multi = verb == "predict-multi"
+        if let features = request.loggedFeatures {
+            output += multi ? Self.itemsKey : Self.featuresKey
+            output += features
+        }
+        switch answer.content {
+        case .prediction(let written):
+            output += multi ? Self.resultsKey : Self.resultKey
+            output += written.bytes[written.results]
+        case .value(let body):
+            if let results = body[multi ? "results" : "result"] { field(multi ? "results" : "result", results, into: &output) }
+        }
+    }
+
+    /// Any other query's arguments and answer, from their values.
+    private func writeQuery(_ request: JSONValue, into output: inout [UInt8]) {
+        let body = answer.body
         if verb == "run" {
-            if answer.request != nil { field("args", request, into: &output) }
-            if let response = answer.body["response"] { field("response", response, into: &output) }
+            field("args", request, into: &output)
+            if let response = body["response"] { field("response", response, into: &output) }
         } else if verb == "query" {
-            if answer.request != nil { field("parameters", request, into: &output) }
-            if let rows = answer.body["rows"]?.arrayValue { field("rowCount", .int(Int64(rows.count)), into: &output) }
-            if let updated = answer.body["updatedRows"] { field("updatedRows", updated, into: &output) }
+            field("parameters", request, into: &output)
+            if let rows = body["rows"]?.arrayValue { field("rowCount", .int(Int64(rows.count)), into: &output) }
+            if let updated = body["updatedRows"] { field("updatedRows", updated, into: &output) }
         } else if verb.hasPrefix("lookup") {
             let items = verb == "lookup" ? [request] : request["items"]?.arrayValue ?? []
             field("items", .array(items.map { $0["data"] ?? .null }), into: &output)
-            if let results = answer.body["results"]?.arrayValue { field("found", .array(results.map { $0["found"] ?? .null }), into: &output) }
+            if let results = body["results"]?.arrayValue { field("found", .array(results.map { $0["found"] ?? .null }), into: &output) }
         } else if verb == "predict-multi" {
             field("items", .array((request["items"]?.arrayValue ?? []).map { $0["features"] ?? [:] }), into: &output)
-            if let results = answer.body["results"] { field("results", results, into: &output) }
+            if let results = body["results"] { field("results", results, into: &output) }
         } else {
             if let features = request["features"] { field("features", features, into: &output) }
-            if let result = answer.body["result"] { field("result", result, into: &output) }
+            if let result = body["result"] { field("result", result, into: &output) }
         }
-        if answer.status >= 400, let message = answer.body["message"] { field("error", message, into: &output) }
-        if let context = request["context"] { field("context", context, into: &output) }
-        if let key = request["dispatch"]?["dispatchKey"] { field("dispatchKey", key, into: &output) }
-        output.append(UInt8(ascii: "}"))
     }
 
     private func field(_ name: StaticString, _ value: JSONValue, into output: inout [UInt8]) {
@@ -102,6 +130,10 @@ public struct QueryEvent: Sendable {
     }
     private static let statusKey = Array(#","status":"#.utf8)
     private static let timingKey = Array(#","timing":{"totalMs":"#.utf8)
+    private static let featuresKey = Array(#","features":"#.utf8)
+    private static let itemsKey = Array(#","items":"#.utf8)
+    private static let resultKey = Array(#","result":"#.utf8)
+    private static let resultsKey = Array(#","results":"#.utf8)
 
     /// Milliseconds with three decimals, from whole microseconds (no floating point).
     static func writeMilliseconds(_ duration: Duration, into output: inout [UInt8]) {

@@ -15,7 +15,7 @@ enum PythonQueries {
             let body: JSONValue = ["response": value, "timing": ["execution": .double(PublicAPI.milliseconds(.now - started))], "apiContext": apiContext]
             return PublicAPI.Answer(status: 200, body: body, generation: generation, request: request)
         case (.prediction, "predict"), (.prediction, "predict-multi"), (.prediction, "predict-simple"):
-            let records = try PublicAPI.featureObjects(verb: verb, request: request)
+            let records = try featureObjects(verb: verb, request: request)
             for (index, record) in records.enumerated() where record.objectValue == nil {
                 throw QueryError.badRequest("\"\(verb == "predict-multi" ? "items[\(index)].features" : "features")\" must be an object of feature values")
             }
@@ -33,6 +33,15 @@ enum PythonQueries {
             let verbs = pool.launch.kind == .function ? "run" : "predict, predict-multi and predict-simple"
             throw QueryError.notFound("unknown verb \"\(verb)\": this endpoint answers \(verbs)")
         }
+    }
+
+    /// The `features` objects of a prediction query, one per record.
+    private static func featureObjects(verb: String, request: JSONValue) throws -> [JSONValue] {
+        guard verb == "predict-multi" else { return [request["features"] ?? .null] }
+        guard let items = request["items"]?.arrayValue, !items.isEmpty else {
+            throw QueryError.badRequest("predict-multi needs a non-empty \"items\" array")
+        }
+        return items.map { $0["features"] ?? .null }
     }
 
     /// One record's result: what the class gave, marked `ignored` when it gave no prediction.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// An error in JSON text, with the byte offset where it was found.
 public struct JSONSyntaxError: Error, CustomStringConvertible, Sendable {
     public let offset: Int
@@ -7,26 +9,99 @@ public struct JSONSyntaxError: Error, CustomStringConvertible, Sendable {
 
 /// A strict RFC 8259 parser that keeps integers apart from floating-point numbers and rejects
 /// duplicate object keys (Kubernetes strict field validation reports them as errors too).
-struct JSONParser {
-    private let bytes: [UInt8]
-    private var index = 0
+///
+/// Readers of one document shape (the API node's prediction bodies) drive it member by member
+/// with its public steps and take whole values with `parseValue()` where the shape is open.
+public struct JSONParser {
+    public let bytes: [UInt8]
+    /// The offset of the next byte to read.
+    public private(set) var index = 0
     private var depth = 0
     /// Members of the objects being parsed, innermost last: one buffer reused for every object,
     /// so that each dictionary is built once at its final size.
     private var memberStack: [(String, JSONValue)] = []
     private static let maximumDepth = 256
 
-    init(bytes: [UInt8]) { self.bytes = bytes }
+    public init(bytes: [UInt8]) { self.bytes = bytes }
 
     mutating func parseDocument() throws -> JSONValue {
         skipWhitespace()
         let value = try parseValue()
-        skipWhitespace()
-        guard index == bytes.count else { throw fail("unexpected content after the document") }
+        try finish()
         return value
     }
 
-    private func fail(_ reason: String) -> JSONSyntaxError { JSONSyntaxError(offset: index, reason: reason) }
+    /// Checks that only whitespace is left.
+    public mutating func finish() throws {
+        skipWhitespace()
+        guard index == bytes.count else { throw fail("unexpected content after the document") }
+    }
+
+    /// A syntax error at the current offset.
+    public func fail(_ reason: String) -> JSONSyntaxError { JSONSyntaxError(offset: index, reason: reason) }
+
+    /// The next byte after any whitespace, not consumed; nil at the end.
+    public mutating func peek() -> UInt8? {
+        skipWhitespace()
+        return index < bytes.count ? bytes[index] : nil
+    }
+
+    /// Consumes `opening` (`{` or `[`); false when `closing` follows at once (it is consumed too).
+    public mutating func open(_ opening: UInt8, closing: UInt8) throws -> Bool {
+        try expect(opening)
+        guard peek() == closing else { return true }
+        index += 1
+        return false
+    }
+
+    /// Consumes `byte` after any whitespace, or fails naming it.
+    public mutating func expect(_ byte: UInt8) throws {
+        guard peek() == byte else { throw fail("expected '\(Character(Unicode.Scalar(byte)))'") }
+        index += 1
+    }
+
+    /// After a member or element: true after a `,` (another follows), false after `closing`.
+    public mutating func nextMember(closing: UInt8) throws -> Bool {
+        switch peek() {
+        case UInt8(ascii: ","):
+            index += 1
+            return true
+        case closing:
+            index += 1
+            return false
+        case nil: throw fail("unexpected end of input")
+        default: throw fail("expected ',' or '\(Character(Unicode.Scalar(closing)))'")
+        }
+    }
+
+    /// Reads a member name and its `:`; the name's bytes as written, and whether they hold escapes.
+    public mutating func scanMemberName() throws -> (raw: Range<Int>, escaped: Bool) {
+        guard peek() == UInt8(ascii: "\"") else { throw fail("expected a member name") }
+        let start = index + 1
+        var position = start
+        var escaped = false
+        while position < bytes.count, bytes[position] != UInt8(ascii: "\""), bytes[position] >= 0x20 {
+            if bytes[position] == UInt8(ascii: "\\") { escaped = true; break }
+            position += 1
+        }
+        if escaped || position >= bytes.count || bytes[position] != UInt8(ascii: "\"") {
+            _ = try parseString()
+            escaped = true
+        } else {
+            index = position + 1
+        }
+        let raw = start..<(index - 1)
+        try expect(UInt8(ascii: ":"))
+        skipWhitespace()
+        return (raw, escaped)
+    }
+
+    /// The text of a string whose quoted bytes (without the quotes) are `raw`, escapes decoded.
+    public func string(raw: Range<Int>) throws -> String {
+        var reader = JSONParser(bytes: bytes)
+        reader.index = raw.lowerBound - 1
+        return try reader.parseString()
+    }
 
     private mutating func skipWhitespace() {
         while index < bytes.count {
@@ -37,7 +112,9 @@ struct JSONParser {
         }
     }
 
-    private mutating func parseValue() throws -> JSONValue {
+    /// Reads one value at the current offset (after whitespace).
+    public mutating func parseValue() throws -> JSONValue {
+        skipWhitespace()
         guard index < bytes.count else { throw fail("unexpected end of input") }
         switch bytes[index] {
         case UInt8(ascii: "{"): return try parseObject()
@@ -265,10 +342,18 @@ struct JSONParser {
             let magnitude = scale < 0 ? Double(mantissa) / Self.exactPowersOfTen[-scale] : Double(mantissa) * Self.exactPowersOfTen[scale]
             return .double(negative ? -magnitude : magnitude)
         }
-        let text = String(decoding: bytes[start..<index], as: UTF8.self)
-        if isInteger, let number = Int64(text) { return .int(number) }
-        guard let number = Double(text) else { throw fail("invalid number") }
-        return .double(number)
+        if isInteger, let number = Int64(String(decoding: bytes[start..<index], as: UTF8.self)) { return .int(number) }
+        return .double(Self.correctlyRounded(bytes[start..<index]))
+    }
+
+    /// The C library's correctly rounded conversion of number text already checked against the
+    /// JSON grammar, through a buffer on the stack (no string is made).
+    private static func correctlyRounded(_ text: ArraySlice<UInt8>) -> Double {
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: text.count + 1) { buffer in
+            for (offset, byte) in text.enumerated() { buffer[offset] = CChar(bitPattern: byte) }
+            buffer[text.count] = 0
+            return strtod(buffer.baseAddress!, nil)
+        }
     }
 
     private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }

@@ -70,7 +70,7 @@ extension JSONValue {
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// Writes `text` as a JSON string; runs without escapes are copied straight from its UTF-8.
-    static func writeString(_ text: String, into output: inout [UInt8]) {
+    public static func writeString(_ text: String, into output: inout [UInt8]) {
         var text = text
         text.withUTF8 { bytes in
             output.append(UInt8(ascii: "\""))
@@ -95,5 +95,38 @@ extension JSONValue {
             output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
             output.append(UInt8(ascii: "\""))
         }
+    }
+}
+
+extension JSONValue {
+    /// Valid JSON text without the whitespace between tokens: one line, the caller's own
+    /// spelling of strings and numbers kept.
+    public static func compact(_ text: ArraySlice<UInt8>) -> [UInt8] {
+        guard text.contains(where: isWhitespace) else { return Array(text) }
+        var output: [UInt8] = []
+        output.reserveCapacity(text.count)
+        var inString = false
+        var escaping = false
+        for byte in text {
+            if inString {
+                if escaping {
+                    escaping = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaping = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+            } else if byte == UInt8(ascii: "\"") {
+                inString = true
+            } else if isWhitespace(byte) {
+                continue
+            }
+            output.append(byte)
+        }
+        return output
+    }
+
+    private static func isWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
     }
 }

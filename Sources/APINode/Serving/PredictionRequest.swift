@@ -1,0 +1,209 @@
+import DeployerModel
+import Foundation
+import ModelRuntime
+
+/// A `predict`, `predict-multi` or `predict-simple` query read in one pass: each record's
+/// features go straight into `FeatureRecords` (no tree and no dictionary per record), the other
+/// members stay JSON values, and the records' features are kept as the caller's compact JSON for
+/// the query log, so they are never written out again.
+struct PredictionRequest: Sendable {
+    /// The body's members other than the records (`dispatch`, `context`, …).
+    let members: [String: JSONValue]
+    /// The records' features, for a native model.
+    let records: FeatureRecords
+    /// `features` (one object), or for predict-multi `[…]` of each item's, as compact JSON.
+    let loggedFeatures: [UInt8]?
+    /// Why the records cannot be scored by a native model, found while reading; reported only
+    /// when one answers (a Python prediction class takes any JSON).
+    let recordsProblem: QueryError?
+
+    /// The records of a `predict-simple` query string: every value is text.
+    init(simple query: [String: String]) {
+        var records = FeatureRecords()
+        for (name, value) in query { records.append(.string(value), column: records.addColumn(named: name)) }
+        records.endRecord()
+        self.records = records
+        members = [:]
+        loggedFeatures = JSONValue.object(query.mapValues { .string($0) }).serialized(sortingKeys: false)
+        recordsProblem = nil
+    }
+
+    /// Reads a `predict` (`multi: false`) or `predict-multi` body.
+    init(body: [UInt8], multi: Bool) throws {
+        var reader = Reader(parser: JSONParser(bytes: body), multi: multi)
+        try reader.readBody()
+        members = reader.members
+        records = reader.records
+        loggedFeatures = reader.loggedFeatures
+        recordsProblem = reader.problem
+    }
+
+    /// The one-pass reader; record member names are matched against the previous record's names
+    /// at the same position before any string is made.
+    private struct Reader {
+        var parser: JSONParser
+        let multi: Bool
+        var members: [String: JSONValue] = [:]
+        var records = FeatureRecords()
+        var loggedFeatures: [UInt8]?
+        var problem: QueryError?
+        /// Each column's name as first written in the body, and its columns by name.
+        var rawNames: [Range<Int>] = []
+        var columnOfName: [String: Int] = [:]
+        /// The previous record's columns in order, and the last record that set each column.
+        var previousOrder: [Int] = []
+        var lastRecordOfColumn: [Int] = []
+
+        init(parser: JSONParser, multi: Bool) {
+            self.parser = parser
+            self.multi = multi
+        }
+
+        mutating func readBody() throws {
+            guard parser.peek() == UInt8(ascii: "{") else {
+                _ = try JSONValue.parse(parser.bytes)
+                throw QueryError.badRequest("the body must be a JSON object")
+            }
+            let recordsName = multi ? "items" : "features"
+            var sawRecords = false
+            if try parser.open(UInt8(ascii: "{"), closing: UInt8(ascii: "}")) {
+                repeat {
+                    let name = try memberName()
+                    if name == recordsName {
+                        guard !sawRecords else { throw parser.fail("duplicate member \"\(name)\"") }
+                        sawRecords = true
+                        if multi { try readItems() } else { loggedFeatures = try readFeatures(at: "features") }
+                    } else {
+                        guard members.updateValue(try parser.parseValue(), forKey: name) == nil else { throw parser.fail("duplicate member \"\(name)\"") }
+                    }
+                } while try parser.nextMember(closing: UInt8(ascii: "}"))
+            }
+            try parser.finish()
+            if !sawRecords {
+                note(multi ? QueryError.badRequest("predict-multi needs a non-empty \"items\" array") : Self.notAnObject("features"))
+            }
+        }
+
+        private mutating func memberName() throws -> String {
+            let (raw, escaped) = try parser.scanMemberName()
+            return escaped ? try parser.string(raw: raw) : String(decoding: parser.bytes[raw], as: UTF8.self)
+        }
+
+        private mutating func note(_ problem: QueryError) {
+            if self.problem == nil { self.problem = problem }
+        }
+
+        private static func notAnObject(_ path: String) -> QueryError {
+            QueryError.badRequest("\"\(path)\" must be an object of feature values")
+        }
+
+        private mutating func readItems() throws {
+            guard parser.peek() == UInt8(ascii: "[") else {
+                _ = try parser.parseValue()
+                return note(QueryError.badRequest("predict-multi needs a non-empty \"items\" array"))
+            }
+            var logged: [UInt8] = [UInt8(ascii: "[")]
+            var index = 0
+            if try parser.open(UInt8(ascii: "["), closing: UInt8(ascii: "]")) {
+                repeat {
+                    if index > 0 { logged.append(UInt8(ascii: ",")) }
+                    try readItem(index, logged: &logged)
+                    index += 1
+                } while try parser.nextMember(closing: UInt8(ascii: "]"))
+            }
+            logged.append(UInt8(ascii: "]"))
+            loggedFeatures = logged
+            if index == 0 { note(QueryError.badRequest("predict-multi needs a non-empty \"items\" array")) }
+        }
+
+        private mutating func readItem(_ index: Int, logged: inout [UInt8]) throws {
+            let path = "items[\(index)].features"
+            var sawFeatures = false
+            if parser.peek() == UInt8(ascii: "{") {
+                var names: Set<String> = []
+                if try parser.open(UInt8(ascii: "{"), closing: UInt8(ascii: "}")) {
+                    repeat {
+                        let name = try memberName()
+                        guard names.insert(name).inserted else { throw parser.fail("duplicate member \"\(name)\"") }
+                        if name == "features" {
+                            sawFeatures = true
+                            logged += try readFeatures(at: path)
+                        } else {
+                            _ = try parser.parseValue()
+                        }
+                    } while try parser.nextMember(closing: UInt8(ascii: "}"))
+                }
+            } else {
+                _ = try parser.parseValue()
+            }
+            if !sawFeatures {
+                logged += [UInt8(ascii: "{"), UInt8(ascii: "}")]
+                records.endRecord()
+                note(Self.notAnObject(path))
+            }
+        }
+
+        /// Reads one `features` value into a record (an empty one when it is not an object);
+        /// returns its compact JSON.
+        private mutating func readFeatures(at path: String) throws -> [UInt8] {
+            let start = parser.index
+            if parser.peek() == UInt8(ascii: "{") {
+                try readRecord()
+            } else {
+                _ = try parser.parseValue()
+                records.endRecord()
+                note(Self.notAnObject(path))
+            }
+            return JSONValue.compact(parser.bytes[start..<parser.index])
+        }
+
+        private mutating func readRecord() throws {
+            let record = records.count
+            var order: [Int] = []
+            order.reserveCapacity(previousOrder.count)
+            if try parser.open(UInt8(ascii: "{"), closing: UInt8(ascii: "}")) {
+                repeat {
+                    let column = try column(at: order.count)
+                    guard lastRecordOfColumn[column] != record else { throw parser.fail("duplicate member \"\(records.names[column])\"") }
+                    lastRecordOfColumn[column] = record
+                    order.append(column)
+                    switch try parser.parseValue() {
+                    case .int(let number): records.append(.number(Double(number)), column: column)
+                    case .double(let number): records.append(.number(number), column: column)
+                    case .string(let text): records.append(.string(text), column: column)
+                    case .bool(let flag): records.append(.number(flag ? 1 : 0), column: column)
+                    case .null: records.append(.missing, column: column)
+                    case .array, .object:
+                        let name = records.names[column]
+                        note(QueryError.badRequest("feature \"\(name)\": a number, a string or null is expected", details: ["feature": .string(name)]))
+                    }
+                } while try parser.nextMember(closing: UInt8(ascii: "}"))
+            }
+            records.endRecord()
+            previousOrder = order
+        }
+
+        /// The column of the member name at the parser, the `position`-th of its record.
+        private mutating func column(at position: Int) throws -> Int {
+            let (raw, escaped) = try parser.scanMemberName()
+            if position < previousOrder.count {
+                let expected = previousOrder[position]
+                if Self.equal(parser.bytes, rawNames[expected], raw) { return expected }
+            }
+            let name = escaped ? try parser.string(raw: raw) : String(decoding: parser.bytes[raw], as: UTF8.self)
+            if let column = columnOfName[name] { return column }
+            let column = records.addColumn(named: name)
+            columnOfName[name] = column
+            rawNames.append(raw)
+            lastRecordOfColumn.append(-1)
+            return column
+        }
+
+        private static func equal(_ bytes: [UInt8], _ first: Range<Int>, _ second: Range<Int>) -> Bool {
+            guard first.count == second.count else { return false }
+            return bytes.withUnsafeBufferPointer { buffer in
+                memcmp(buffer.baseAddress! + first.lowerBound, buffer.baseAddress! + second.lowerBound, first.count) == 0
+            }
+        }
+    }
+}

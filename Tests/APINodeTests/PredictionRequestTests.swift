@@ -1,0 +1,66 @@
+import DeployerModel
+import Foundation
+import Testing
+
+@testable import APINode
+
+/// Prediction bodies are read in one pass straight into the model's columns: any valid JSON
+/// spelling gives the answer its compact form gives, and the query log gets the records and
+/// results as one line of the caller's JSON.
+@Suite struct PredictionRequestTests {
+    func ask(_ verb: String, _ text: String) async throws -> PublicAPI.Answer {
+        var generator = SplitMix64(seed: 3)
+        return await PublicAPI().handle(
+            try PublicAPITests.table(), service: "churn", endpoint: "predict-churn", verb: verb, body: Array(text.utf8), query: [:], using: &generator)
+    }
+
+    @Test func anySpellingOfTheRecordsGivesTheSameAnswerAndALoggedLine() async throws {
+        // Whitespace and newlines, members in another order per record, an escaped name, a
+        // feature the model does not take, members of an item besides its features.
+        let spaced = """
+            {
+              "context": {"user": "u 1"},
+              "items": [
+                {"features": {"tenure": 3, "charges": 6}},
+                {"id": [1, 2], "features": { "charges" : 2 , "t\\u0065nure": 1, "colour": "blue sky" }},
+                {"features": {"tenure": null, "charges": 4.5e0}}
+              ]
+            }
+            """
+        let compact = #"{"items":[{"features":{"tenure":3,"charges":6}},{"features":{"tenure":1,"charges":2}},{"features":{"charges":4.5}}],"context":{"user":"u 1"}}"#
+        let answer = try await ask("predict-multi", spaced)
+        #expect(answer.status == 200)
+        let results = answer.body["results"]?.arrayValue ?? []
+        #expect(results.prefix(2).map { $0["prediction"] } == [.double(3.5), .double(0.5)])
+        #expect(results.last?["ignoreReason"]?.stringValue?.contains("tenure") == true)
+        #expect(try await ask("predict-multi", compact).body["results"] == answer.body["results"])
+
+        let event = QueryEvent(requestID: "r", service: "churn", endpoint: "predict-churn", verb: "predict-multi", answer: answer, elapsed: .microseconds(9))
+        #expect(!event.line.contains(UInt8(ascii: "\n")))
+        let logged = try JSONValue.parse(event.line)
+        #expect(logged["items"] == [["tenure": 3, "charges": 6], ["charges": 2, "tenure": 1, "colour": "blue sky"], ["tenure": .null, "charges": 4.5]])
+        #expect(logged["results"] == answer.body["results"] && logged["context"] == ["user": "u 1"])
+    }
+
+    @Test func aRepeatedFeatureOrABadRecordIsRefusedWithItsPlace() async throws {
+        let repeated = try await ask("predict", #"{"features": {"tenure": 3, "charges": 6, "tenure": 4}}"#)
+        #expect(repeated.status == 400 && repeated.body["message"]?.stringValue?.contains("duplicate member \"tenure\"") == true)
+        let notAnObject = try await ask("predict-multi", #"{"items": [{"features": {"tenure": 3, "charges": 6}}, {"features": [3, 6]}]}"#)
+        #expect(notAnObject.status == 400 && notAnObject.body["message"]?.stringValue?.contains("items[1].features") == true)
+        let nested = try await ask("predict", #"{"features": {"tenure": {"years": 3}, "charges": 6}}"#)
+        #expect(nested.status == 400 && nested.body["details"]?["feature"] == "tenure")
+        let empty = try await ask("predict-multi", #"{"items": []}"#)
+        #expect(empty.status == 400 && empty.body["message"]?.stringValue?.contains("non-empty") == true)
+        let truncated = try await ask("predict", #"{"features": {"tenure": 3, "charges": 6}"#)
+        #expect(truncated.status == 400 && truncated.body["message"]?.stringValue?.contains("not valid JSON") == true)
+        let array = try await ask("predict", "[1]")
+        #expect(array.status == 400 && array.body["message"]?.stringValue?.contains("JSON object") == true)
+    }
+
+    @Test func longNumbersAreReadExactly() throws {
+        for text in ["0.30452176928520203", "-1.0000000000000002", "123456789012345678901234", "2.2250738585072014e-308", "1e400"] {
+            let parsed = try JSONValue.parse(text).doubleValue
+            #expect(parsed == Double(text), "\(text)")
+        }
+    }
+}
