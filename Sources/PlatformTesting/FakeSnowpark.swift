@@ -114,9 +114,8 @@ public final class FakeSnowpark: @unchecked Sendable {
     private func verified(_ token: String) -> JSONValue? {
         let parts = token.split(separator: ".").map(String.init)
         guard parts.count == 3, let signature = Base64.decodeURLSafe(parts[2]), let bytes = Base64.decodeURLSafe(parts[1]), let claims = try? JSONValue.parse(bytes),
-            (try? key.publicKey.isValidSignature(
-                _RSA.Signing.RSASignature(rawRepresentation: signature), for: SHA256.hash(data: Array("\(parts[0]).\(parts[1])".utf8)), padding: .insecurePKCS1v1_5))
-                == true,
+            key.publicKey.isValidSignature(
+                _RSA.Signing.RSASignature(rawRepresentation: signature), for: SHA256.hash(data: Array("\(parts[0]).\(parts[1])".utf8)), padding: .insecurePKCS1v1_5),
             let fingerprint = try? JWTSigner(privateKeyPEM: key.pemRepresentation).publicKeyFingerprint
         else { return nil }
         let issued = claims["iat"]?.intValue ?? 0

@@ -136,9 +136,8 @@ public final class FakeVertexAI: @unchecked Sendable {
         let parts = assertion.split(separator: ".").map(String.init)
         guard parts.count == 3, let signature = Base64.decodeURLSafe(parts[2]), let claimsBytes = Base64.decodeURLSafe(parts[1]),
             let claims = try? JSONValue.parse(claimsBytes),
-            (try? key.publicKey.isValidSignature(
-                _RSA.Signing.RSASignature(rawRepresentation: signature), for: SHA256.hash(data: Array("\(parts[0]).\(parts[1])".utf8)), padding: .insecurePKCS1v1_5))
-                == true
+            key.publicKey.isValidSignature(
+                _RSA.Signing.RSASignature(rawRepresentation: signature), for: SHA256.hash(data: Array("\(parts[0]).\(parts[1])".utf8)), padding: .insecurePKCS1v1_5)
         else { return .json(400, ["error": "invalid_grant", "error_description": "Invalid JWT Signature."]) }
         let issued = claims["iat"]?.intValue ?? 0
         let expires = claims["exp"]?.intValue ?? 0

@@ -39,6 +39,14 @@ import Testing
             if Bool.random(using: &generator) { text += "e" + String(Int.random(in: -30...30, using: &generator)) }
             texts.append(text)
         }
+        // How Python and NumPy write numbers (shortest round trip, often 17 digits), 32-bit
+        // values widened, and decimals halfway between two doubles.
+        texts += ["9007199254740993.0", "9007199254740993.00000000001", "0.30452176928520203", "2.2250738585072014e-308"]
+        for _ in 0..<20_000 {
+            let wide = Double(bitPattern: generator.next() >> 2 | 0x3C00_0000_0000_0000)
+            texts.append(wide.description)
+            texts.append(Double(Float(wide)).description)
+        }
         let parsed = try JSONValue.parse("[" + texts.joined(separator: ",") + "]").arrayValue ?? []
         #expect(parsed.count == texts.count)
         for (text, value) in zip(texts, parsed) {

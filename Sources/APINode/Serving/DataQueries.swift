@@ -2,10 +2,15 @@ import DeployerModel
 
 /// Queries to SQL query endpoints (`query`) and dataset lookups (`lookup`, `lookup-multi`).
 enum DataQueries {
-    /// The answer, or nil when `endpointID` is neither kind.
+    /// Whether `endpointID` of `package` is a SQL query or lookup endpoint.
+    static func serves(_ package: ValidatedPackage, _ endpointID: String) -> Bool {
+        package.sqlQueries[endpointID] != nil || package.lookups[endpointID] != nil
+    }
+
+    /// The answer of a SQL query or lookup endpoint (one that `serves`).
     static func answer(
         _ package: ValidatedPackage, _ endpointID: String, verb: String, request: JSONValue, generation: String, apiContext: JSONValue
-    ) async throws -> PublicAPI.Answer? {
+    ) async throws -> PublicAPI.Answer {
         let started = ContinuousClock.now
         var body: JSONValue
         if let endpoint = package.sqlQueries[endpointID] {
@@ -24,7 +29,7 @@ enum DataQueries {
                 throw QueryError.notFound("unknown verb \"\(verb)\": this lookup endpoint answers lookup and lookup-multi")
             }
         } else {
-            return nil
+            throw QueryError.notFound("endpoint \"\(endpointID)\" is neither a SQL query nor a lookup endpoint")
         }
         body["timing"] = ["execution": .double(PublicAPI.milliseconds(.now - started))]
         body["apiContext"] = apiContext

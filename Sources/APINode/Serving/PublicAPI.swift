@@ -121,8 +121,8 @@ public struct PublicAPI: Sendable {
         if let pool = routed.package.python[endpointID] {
             return try await PythonQueries.answer(pool, verb: verb, request: try routed.value(), generation: generation, apiContext: context)
         }
-        if let answer = try await DataQueries.answer(routed.package, endpointID, verb: verb, request: try routed.value(), generation: generation, apiContext: context) {
-            return answer
+        if DataQueries.serves(routed.package, endpointID) {
+            return try await DataQueries.answer(routed.package, endpointID, verb: verb, request: try routed.value(), generation: generation, apiContext: context)
         }
         guard verb != "run" else { throw QueryError.notFound("unknown verb \"run\" for a prediction endpoint") }
         guard let endpoint = routed.package.models[endpointID] else {

@@ -36,7 +36,7 @@ extension FakeKubeCluster {
     static let deployments = FakeKubeResource.builtIns.first { $0.storageKey == "deployments.apps" }!
 
     func workloadChanged(_ key: StoredKey) {
-        Task { await self.reconcileWorkload(key) }
+        Task { self.reconcileWorkload(key) }
     }
 
     /// Recomputes every Deployment's status (after the test moved the clock).
@@ -175,7 +175,7 @@ extension FakeKubeCluster {
         Task {
             do {
                 let started = try await kubelet(launch)
-                guard await self.podStarted("\(namespace)/\(name)", container: started) else { return }
+                guard self.podStarted("\(namespace)/\(name)", container: started) else { return }
                 await self.probe("\(namespace)/\(name)", port: started.port, path: probePath)
             } catch let failure as FakeContainerFailure {
                 self.podFailed("\(namespace)/\(name)", reason: failure.reason, message: failure.message)
@@ -236,8 +236,8 @@ extension FakeKubeCluster {
         workloads.pods[id] = current
         Task {
             await self.drained(id)
-            if let container = await self.workloads.pods[id]?.container { await container.stop() }
-            await self.removePod(id)
+            if let container = self.workloads.pods[id]?.container { await container.stop() }
+            self.removePod(id)
         }
     }
 
