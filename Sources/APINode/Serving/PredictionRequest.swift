@@ -72,7 +72,13 @@ struct PredictionRequest: Sendable {
                     if name == recordsName {
                         guard !sawRecords else { throw parser.fail("duplicate member \"\(name)\"") }
                         sawRecords = true
-                        if multi { try readItems() } else { loggedFeatures = try readFeatures(at: "features") }
+                        if multi {
+                            try readItems()
+                        } else {
+                            var logged: [UInt8] = []
+                            try readFeatures(at: "features", logged: &logged)
+                            loggedFeatures = logged
+                        }
                     } else {
                         guard members.updateValue(try parser.parseValue(), forKey: name) == nil else { throw parser.fail("duplicate member \"\(name)\"") }
                     }
@@ -120,14 +126,15 @@ struct PredictionRequest: Sendable {
             let path = "items[\(index)].features"
             var sawFeatures = false
             if parser.peek() == UInt8(ascii: "{") {
-                var names: Set<String> = []
+                var names: [String] = []
                 if try parser.open(UInt8(ascii: "{"), closing: UInt8(ascii: "}")) {
                     repeat {
                         let name = try memberName()
-                        guard names.insert(name).inserted else { throw parser.fail("duplicate member \"\(name)\"") }
+                        guard !names.contains(name) else { throw parser.fail("duplicate member \"\(name)\"") }
+                        names.append(name)
                         if name == "features" {
                             sawFeatures = true
-                            logged += try readFeatures(at: path)
+                            try readFeatures(at: path, logged: &logged)
                         } else {
                             _ = try parser.parseValue()
                         }
@@ -143,10 +150,11 @@ struct PredictionRequest: Sendable {
             }
         }
 
-        /// Reads one `features` value into a record (an empty one when it is not an object);
-        /// returns its compact JSON.
-        private mutating func readFeatures(at path: String) throws -> [UInt8] {
+        /// Reads one `features` value into a record (an empty one when it is not an object) and
+        /// appends its compact JSON to `logged`.
+        private mutating func readFeatures(at path: String, logged: inout [UInt8]) throws {
             let start = parser.index
+            let whitespace = parser.whitespaceSkipped
             if parser.peek() == UInt8(ascii: "{") {
                 try readRecord()
             } else {
@@ -154,7 +162,9 @@ struct PredictionRequest: Sendable {
                 records.endRecord()
                 note(Self.notAnObject(path))
             }
-            return JSONValue.compact(parser.bytes[start..<parser.index])
+            // The member name's reading left the parser at the value.
+            let text = parser.bytes[start..<parser.index]
+            if parser.whitespaceSkipped == whitespace { logged += text } else { logged += JSONValue.compact(text) }
         }
 
         private mutating func readRecord() throws {

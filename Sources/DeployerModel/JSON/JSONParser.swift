@@ -103,10 +103,16 @@ public struct JSONParser {
         return try reader.parseString()
     }
 
+    /// How many whitespace bytes between tokens were skipped so far: a value read while it did
+    /// not change is already compact.
+    public private(set) var whitespaceSkipped = 0
+
     private mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
-            case 0x20, 0x0A, 0x0D, 0x09: index += 1
+            case 0x20, 0x0A, 0x0D, 0x09:
+                index += 1
+                whitespaceSkipped += 1
             default: return
             }
         }

@@ -102,7 +102,6 @@ extension JSONValue {
     /// Valid JSON text without the whitespace between tokens: one line, the caller's own
     /// spelling of strings and numbers kept.
     public static func compact(_ text: ArraySlice<UInt8>) -> [UInt8] {
-        guard text.contains(where: isWhitespace) else { return Array(text) }
         var output: [UInt8] = []
         output.reserveCapacity(text.count)
         var inString = false

@@ -22,13 +22,22 @@ struct ConcatKernel: Kernel {
         let inner = tensors.map { $0.shape[axis...].reduce(1, *) }
         var shape = first.shape
         shape[axis] = tensors.map { $0.shape[axis] }.reduce(0, +)
+        // Each input's blocks are copied to their place in the output, input by input.
+        let outputWidth = inner.reduce(0, +)
         func gather<T>(_ arrays: [[T]]) -> [T] {
-            var result: [T] = []
-            result.reserveCapacity(arrays.reduce(0) { $0 + $1.count })
-            for block in 0..<outer {
-                for (array, width) in zip(arrays, inner) { result.append(contentsOf: array[(block * width)..<((block + 1) * width)]) }
+            [T](unsafeUninitializedCapacity: outer * outputWidth) { result, count in
+                var offset = 0
+                for (array, width) in zip(arrays, inner) {
+                    array.withUnsafeBufferPointer { source in
+                        for block in 0..<outer {
+                            let target = result.baseAddress! + block * outputWidth + offset
+                            target.initialize(from: source.baseAddress! + block * width, count: width)
+                        }
+                    }
+                    offset += width
+                }
+                count = outer * outputWidth
             }
-            return result
         }
         if case .string = first.storage {
             slots[output] = Tensor(.string(gather(try tensors.map { try $0.strings() })), shape: shape)

@@ -20,13 +20,18 @@ struct CompiledTrees: Sendable {
         }
     }
 
+    /// One node, packed so that a step down a tree reads one place in memory.
+    struct Node: Sendable {
+        var feature: Int32
+        var threshold: Float
+        var trueChild: Int32
+        var falseChild: Int32
+        var mode: Mode
+        var missingGoesTrue: Bool
+    }
+
     var roots: [Int32] = []
-    var feature: [Int32] = []
-    var threshold: [Float] = []
-    var mode: [Mode] = []
-    var trueChild: [Int32] = []
-    var falseChild: [Int32] = []
-    var missingGoesTrue: [Bool] = []
+    var nodes: [Node] = []
     var leafStart: [Int32] = []
     var leafCount: [Int32] = []
     var leafTarget: [Int32] = []
@@ -50,21 +55,18 @@ struct CompiledTrees: Sendable {
         for index in 0..<count { position[TreeNodeKey(tree: treeIDs[index], node: nodeIDs[index])] = index }
         for index in 0..<count {
             guard let parsed = Mode(modes[index]) else { throw context.fail("unknown node mode \(modes[index])") }
-            mode.append(parsed)
-            feature.append(Int32(featureIDs[index]))
-            threshold.append(values[index])
-            missingGoesTrue.append(index < missing.count && missing[index] != 0)
+            var node = Node(
+                feature: Int32(featureIDs[index]), threshold: values[index], trueChild: -1, falseChild: -1, mode: parsed,
+                missingGoesTrue: index < missing.count && missing[index] != 0)
             if parsed != .leaf {
                 maxFeature = max(maxFeature, Int(featureIDs[index]))
                 guard let yes = position[TreeNodeKey(tree: treeIDs[index], node: trueIDs[index])],
                     let no = position[TreeNodeKey(tree: treeIDs[index], node: falseIDs[index])]
                 else { throw context.fail("a branch of tree \(treeIDs[index]) points at a missing node") }
-                trueChild.append(Int32(yes))
-                falseChild.append(Int32(no))
-            } else {
-                trueChild.append(-1)
-                falseChild.append(-1)
+                node.trueChild = Int32(yes)
+                node.falseChild = Int32(no)
             }
+            nodes.append(node)
         }
         var seenTrees = Set<Int64>()
         for index in 0..<count where seenTrees.insert(treeIDs[index]).inserted {
@@ -98,46 +100,55 @@ struct CompiledTrees: Sendable {
     }
 
     /// The leaf that `row` (features starting at `offset` in `x`) reaches in the tree at `root`.
+    /// The leaf that row `x[offset...]` reaches from `root`.
     @inline(__always)
-    func leaf(from root: Int32, _ x: UnsafeBufferPointer<Float>, offset: Int) -> Int {
-        var node = Int(root)
+    static func leaf(from root: Int32, in nodes: UnsafeBufferPointer<Node>, _ x: UnsafeBufferPointer<Float>, offset: Int) -> Int {
+        var index = Int(root)
         while true {
-            let value: Float
-            switch mode[node] {
-            case .leaf: return node
-            default: value = x[offset + Int(feature[node])]
-            }
+            let node = nodes[index]
+            if node.mode == .leaf { return index }
+            let value = x[offset + Int(node.feature)]
             let goesTrue: Bool
             if value.isNaN {
-                goesTrue = missingGoesTrue[node]
+                goesTrue = node.missingGoesTrue
             } else {
-                switch mode[node] {
-                case .lessOrEqual: goesTrue = value <= threshold[node]
-                case .less: goesTrue = value < threshold[node]
-                case .greaterOrEqual: goesTrue = value >= threshold[node]
-                case .greater: goesTrue = value > threshold[node]
-                case .equal: goesTrue = value == threshold[node]
-                case .notEqual: goesTrue = value != threshold[node]
+                switch node.mode {
+                case .lessOrEqual: goesTrue = value <= node.threshold
+                case .less: goesTrue = value < node.threshold
+                case .greaterOrEqual: goesTrue = value >= node.threshold
+                case .greater: goesTrue = value > node.threshold
+                case .equal: goesTrue = value == node.threshold
+                case .notEqual: goesTrue = value != node.threshold
                 case .leaf: goesTrue = false
                 }
             }
-            node = Int(goesTrue ? trueChild[node] : falseChild[node])
+            index = Int(goesTrue ? node.trueChild : node.falseChild)
         }
     }
 
-    /// Per target: the accumulated score and whether any leaf voted for it.
+    /// Sums every tree's votes for one row into `scores` (and marks the targets voted for).
     func accumulate(_ x: UnsafeBufferPointer<Float>, offset: Int, targets: Int, scores: inout [Float], hasScore: inout [Bool]) {
-        for index in 0..<targets {
-            scores[index] = 0
-            hasScore[index] = false
-        }
-        for root in roots {
-            let node = leaf(from: root, x, offset: offset)
-            let start = Int(leafStart[node])
-            for vote in start..<(start + Int(leafCount[node])) {
-                let target = Int(leafTarget[vote])
-                scores[target] += leafWeight[vote]
-                hasScore[target] = true
+        scores.withUnsafeMutableBufferPointer { scores in
+            hasScore.withUnsafeMutableBufferPointer { hasScore in
+                nodes.withUnsafeBufferPointer { nodes in
+                    leafTarget.withUnsafeBufferPointer { leafTarget in
+                        leafWeight.withUnsafeBufferPointer { leafWeight in
+                            for index in 0..<targets {
+                                scores[index] = 0
+                                hasScore[index] = false
+                            }
+                            for root in roots {
+                                let node = Self.leaf(from: root, in: nodes, x, offset: offset)
+                                let start = Int(leafStart[node])
+                                for vote in start..<(start + Int(leafCount[node])) {
+                                    let target = Int(leafTarget[vote])
+                                    scores[target] += leafWeight[vote]
+                                    hasScore[target] = true
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
     }
