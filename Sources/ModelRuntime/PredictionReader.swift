@@ -91,6 +91,16 @@ public struct ScoredRows: Sendable {
         }
     }
 
+    /// The position in `classNames` of record `row`'s predicted label, when it is one of them.
+    public func predictedClass(_ row: Int) -> Int? {
+        guard classNames != nil else { return nil }
+        switch labels {
+        case .numbers: return nil
+        case .strings(let values): return modelLabels.firstIndex(of: values[row])
+        case .int64s(let values): return modelLabels.firstIndex(of: String(values[row]))
+        }
+    }
+
     private func shown(_ label: String) -> String {
         guard let classNames, let index = modelLabels.firstIndex(of: label) else { return label }
         return classNames[index]

@@ -5,7 +5,7 @@
 # docs/benchmarks.md. Usage: hack/bench/logging.sh [SECONDS per run=10] [ROUNDS=3]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-command -v wrk >/dev/null || apt-get install -y wrk >&2
+command -v wrk >/dev/null || { apt-get update >&2 && apt-get install -y wrk >&2; }
 python=$(bash hack/python-env.sh hack/bench/requirements-bench.txt)
 swift build -c release --product apideployer >&2
 bin=$(swift build -c release --show-bin-path)

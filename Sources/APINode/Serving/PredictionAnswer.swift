@@ -19,15 +19,15 @@ struct PredictionAnswer: Sendable {
             output += multi ? Self.resultsKey : Self.resultKey
             let start = output.count
             if multi { output.append(UInt8(ascii: "[")) }
-            let quotedNames = (scored.classNames ?? []).map { name -> [UInt8] in
+            let quotedLabels = (scored.classNames ?? []).map { name -> [UInt8] in
                 var quoted: [UInt8] = []
                 JSONValue.writeString(name, into: &quoted)
-                return quoted + [UInt8(ascii: ":")]
+                return quoted
             }
             for row in 0..<scored.count {
                 if row > 0 { output.append(UInt8(ascii: ",")) }
                 if scored.isScored(row) {
-                    write(row, of: scored, quotedNames: quotedNames)
+                    write(row, of: scored, quotedLabels: quotedLabels)
                 } else {
                     let missing = records.missing(featureNames, in: row)
                     let reason = missing.isEmpty ? "the model gave no score" : "missing values without imputation: " + missing.joined(separator: ", ")
@@ -40,17 +40,22 @@ struct PredictionAnswer: Sendable {
             results = start..<output.count
         }
 
-        private mutating func write(_ row: Int, of scored: ScoredRows, quotedNames: [[UInt8]]) {
+        private mutating func write(_ row: Int, of scored: ScoredRows, quotedLabels: [[UInt8]]) {
             output += Self.scoredOpening
-            switch scored.prediction(row) {
-            case .label(let label): JSONValue.writeString(label, into: &output)
-            case .number(let number): Self.write(Float(number), into: &output)
+            if let predicted = scored.predictedClass(row) {
+                output += quotedLabels[predicted]
+            } else {
+                switch scored.prediction(row) {
+                case .label(let label): JSONValue.writeString(label, into: &output)
+                case .number(let number): Self.write(Float(number), into: &output)
+                }
             }
             if scored.hasProbabilities {
                 output += Self.probasKey
-                for (index, name) in quotedNames.enumerated() {
+                for (index, label) in quotedLabels.enumerated() {
                     if index > 0 { output.append(UInt8(ascii: ",")) }
-                    output += name
+                    output += label
+                    output.append(UInt8(ascii: ":"))
                     Self.write(scored.probability(row, class: index), into: &output)
                 }
                 output.append(UInt8(ascii: "}"))

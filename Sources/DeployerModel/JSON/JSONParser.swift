@@ -107,7 +107,9 @@ public struct JSONParser {
     /// not change is already compact.
     public private(set) var whitespaceSkipped = 0
 
+    @inline(__always)
     private mutating func skipWhitespace() {
+        guard index < bytes.count, bytes[index] <= 0x20 else { return }
         while index < bytes.count {
             switch bytes[index] {
             case 0x20, 0x0A, 0x0D, 0x09:
@@ -302,11 +304,9 @@ public struct JSONParser {
         var mantissa: UInt64 = 0
         var digits = 0
         func readDigits(_ parser: inout JSONParser) {
-            while parser.index < parser.bytes.count, Self.isDigit(parser.bytes[parser.index]) {
-                mantissa = mantissa &* 10 &+ UInt64(parser.bytes[parser.index] - UInt8(ascii: "0"))
-                digits += 1
-                parser.index += 1
-            }
+            let end = parser.bytes.withUnsafeBufferPointer { Self.foldDigits($0, from: parser.index, into: &mantissa) }
+            digits += end - parser.index
+            parser.index = end
         }
         if bytes[index] == UInt8(ascii: "0") {
             index += 1
@@ -387,6 +387,20 @@ public struct JSONParser {
             buffer[text.count] = 0
             return strtod(buffer.baseAddress!, nil)
         }
+    }
+
+    /// Folds the decimal digits from `position` into `mantissa` (wrapping beyond 19 digits);
+    /// returns where they end.
+    @inline(__always)
+    private static func foldDigits(_ buffer: UnsafeBufferPointer<UInt8>, from position: Int, into mantissa: inout UInt64) -> Int {
+        var end = position
+        while end < buffer.count {
+            let digit = buffer[end] &- UInt8(ascii: "0")
+            guard digit < 10 else { break }
+            mantissa = mantissa &* 10 &+ UInt64(digit)
+            end += 1
+        }
+        return end
     }
 
     private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
