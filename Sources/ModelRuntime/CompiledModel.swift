@@ -10,8 +10,9 @@ public struct CompiledModel: Sendable {
     public let classLabels: [String]?
     private let kernels: [any Kernel]
     private let initialSlots: [Tensor?]
-    private let inputSlots: [(ValueInfo, Int)]
-    private let outputSlots: [(String, Int)]
+    /// The slots of the inputs and outputs, in their order.
+    private let inputSlots: [Int]
+    private let outputSlots: [Int]
 
     /// Loads and compiles ONNX bytes.
     public init(onnx bytes: Data) throws {
@@ -33,7 +34,7 @@ public struct CompiledModel: Sendable {
             initial[index] = tensor
             constants[index] = tensor
         }
-        inputSlots = graph.inputs.map { ($0, slot(for: $0.name)) }
+        inputSlots = graph.inputs.map { slot(for: $0.name) }
         var available = Set(slots.keys)
         var kernels: [any Kernel] = []
         var classLabels: [String]?
@@ -55,7 +56,7 @@ public struct CompiledModel: Sendable {
         for output in graph.outputs where !available.contains(output.name) {
             throw ModelError.invalidModel("output \"\(output.name)\" is never produced")
         }
-        outputSlots = graph.outputs.map { ($0.name, slot(for: $0.name)) }
+        outputSlots = graph.outputs.map { slot(for: $0.name) }
         self.kernels = kernels
         self.classLabels = classLabels
         initialSlots = initial
@@ -65,15 +66,21 @@ public struct CompiledModel: Sendable {
 
     /// Scores a batch: one tensor per model input, by name.
     public func evaluate(_ feeds: [String: Tensor]) throws -> [String: Tensor] {
-        var slots = initialSlots
-        for (info, index) in inputSlots {
+        let tensors = try inputs.map { info in
             guard let tensor = feeds[info.name] else { throw ModelError.missingInput(info.name) }
-            slots[index] = tensor
+            return tensor
         }
+        return Dictionary(uniqueKeysWithValues: zip(outputs.map(\.name), try evaluate(inputs: tensors)))
+    }
+
+    /// Scores a batch: one tensor per model input in the order of `inputs`; the outputs in the
+    /// order of `outputs`. No name is looked up.
+    public func evaluate(inputs tensors: [Tensor]) throws -> [Tensor] {
+        if tensors.count < inputs.count { throw ModelError.missingInput(inputs[tensors.count].name) }
+        var slots = initialSlots
+        for (index, tensor) in zip(inputSlots, tensors) { slots[index] = tensor }
         for kernel in kernels { try kernel.run(&slots) }
-        var results: [String: Tensor] = [:]
-        for (name, index) in outputSlots { results[name] = try slots.value(index) }
-        return results
+        return try outputSlots.map { try slots.value($0) }
     }
 
     private static func classLabels(of node: GraphNode) -> [String]? {

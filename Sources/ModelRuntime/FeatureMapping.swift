@@ -68,14 +68,18 @@ public struct FeatureMapping: Sendable {
         positionOfFeature = Dictionary(Self.names(in: layout).enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    /// The model inputs for a batch of queries.
+    /// The model inputs for a batch of queries, by input name.
     public func inputs(for rows: [[String: FeatureValue]]) throws -> [String: Tensor] {
-        try inputs(for: FeatureRecords(rows))
+        let names: [String] = switch layout {
+        case .perFeature(let inputs): inputs.map(\.name)
+        case .tensor(let input, _): [input.name]
+        }
+        return Dictionary(uniqueKeysWithValues: zip(names, try inputs(for: FeatureRecords(rows))))
     }
 
-    /// The model inputs for a batch of records: each value goes straight into its column; a
-    /// feature the model does not take is skipped.
-    public func inputs(for records: FeatureRecords) throws -> [String: Tensor] {
+    /// The model inputs for a batch of records, in the model's input order: each value goes
+    /// straight into its column; a feature the model does not take is skipped.
+    public func inputs(for records: FeatureRecords) throws -> [Tensor] {
         let positions = records.names.map { positionOfFeature[$0] ?? -1 }
         let rows = records.count
         switch layout {
@@ -87,9 +91,7 @@ public struct FeatureMapping: Sendable {
                     if position >= 0 { try columns[position].set(cell.value, row: row) }
                 }
             }
-            var feeds: [String: Tensor] = [:]
-            for (input, column) in zip(inputs, columns) { feeds[input.name] = try column.tensor() }
-            return feeds
+            return try columns.map { try $0.tensor() }
         case .tensor(let input, let columns):
             var values = [Float](repeating: .nan, count: rows * columns.count)
             for row in 0..<rows {
@@ -98,7 +100,7 @@ public struct FeatureMapping: Sendable {
                     if position >= 0 { values[row * columns.count + position] = try Self.number(cell.value, feature: columns[position]) }
                 }
             }
-            return [input.name: Tensor(.float(values), shape: [rows, columns.count])]
+            return [Tensor(.float(values), shape: [rows, columns.count])]
         }
     }
 

@@ -15,16 +15,15 @@ public struct Prediction: Sendable, Equatable {
 /// regressor's value. Class names are the model's labels, or the endpoint's `classes` when the
 /// model's labels are indices.
 public struct PredictionReader: Sendable {
-    let labelOutput: String
-    let probabilityOutput: String?
+    /// The model's output names: the label first, then the probabilities if any.
+    let outputNames: [String]
     /// The model's labels in score order, and the names shown for them.
     let modelLabels: [String]?
     let names: [String]?
 
     public init(model: CompiledModel, classes: [String]?) throws {
-        guard let first = model.outputs.first else { throw ModelError.invalidModel("the model has no output") }
-        labelOutput = first.name
-        probabilityOutput = model.outputs.count > 1 ? model.outputs[1].name : nil
+        guard !model.outputs.isEmpty else { throw ModelError.invalidModel("the model has no output") }
+        outputNames = model.outputs.map(\.name)
         modelLabels = model.classLabels
         if let classes, let labels = model.classLabels, classes.count != labels.count {
             throw ModelError.mapping("classes lists \(classes.count) names, the model has \(labels.count) classes")
@@ -32,9 +31,12 @@ public struct PredictionReader: Sendable {
         names = model.classLabels.map { classes ?? $0 }
     }
 
-    /// Predictions for `rows` records.
+    /// Predictions for `rows` records, from the outputs by name.
     public func predictions(from outputs: [String: Tensor], rows: Int) throws -> [Prediction] {
-        let scored = try read(outputs, rows: rows)
+        let scored = try read(try outputNames.map { name in
+            guard let tensor = outputs[name] else { throw ModelError.missingInput(name) }
+            return tensor
+        }, rows: rows)
         return (0..<rows).map { row in
             Prediction(
                 prediction: scored.prediction(row), classNames: scored.classNames,
@@ -42,15 +44,16 @@ public struct PredictionReader: Sendable {
         }
     }
 
-    /// The scores of `rows` records, read record by record by the caller.
-    public func read(_ outputs: [String: Tensor], rows: Int) throws -> ScoredRows {
-        guard let labels = outputs[labelOutput] else { throw ModelError.missingInput(labelOutput) }
+    /// The scores of `rows` records from the outputs in the model's order, read record by
+    /// record by the caller.
+    public func read(_ outputs: [Tensor], rows: Int) throws -> ScoredRows {
+        guard let labels = outputs.first else { throw ModelError.missingInput(outputNames[0]) }
         guard let modelLabels, let names else {
             let values = try labels.floats()
             return ScoredRows(count: rows, labels: .numbers(values, width: max(values.count / max(rows, 1), 1)), modelLabels: [], classNames: nil, scores: nil)
         }
         let chosen: ScoredRows.Labels = if case .string(let values) = labels.storage { .strings(values) } else { .int64s(try labels.int64s()) }
-        let scores = try probabilityOutput.flatMap { outputs[$0] }.map { try $0.floats() }
+        let scores = try outputs.dropFirst().first.map { try $0.floats() }
         if let scores, scores.count < rows * modelLabels.count {
             throw ModelError.typeMismatch("the model gives \(scores.count / max(rows, 1)) probabilities per row for \(modelLabels.count) classes")
         }

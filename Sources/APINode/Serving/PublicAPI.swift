@@ -138,7 +138,7 @@ public struct PublicAPI: Sendable {
         do {
             let inputs = try endpoint.features.inputs(for: request.records)
             prepared = ContinuousClock.now
-            scored = try endpoint.reader.read(try endpoint.model.evaluate(inputs), rows: request.records.count)
+            scored = try endpoint.reader.read(try endpoint.model.evaluate(inputs: inputs), rows: request.records.count)
         } catch let error as FeatureError {
             throw QueryError.badRequest(error.description, details: ["feature": .string(error.feature)])
         } catch let error as ModelError {
