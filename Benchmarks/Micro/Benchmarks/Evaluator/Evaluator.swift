@@ -33,10 +33,10 @@ let benchmarks: @Sendable () -> Void = {
         ])
         let body = Array(#"{"features":{"f0":0.1,"f1":-1.2,"f2":0.3,"f3":1.4,"f4":-0.5,"f5":0.6,"f6":0.7,"f7":-0.8,"f8":0.9,"f9":1.0,"plan":"pro","region":"north"}}"#.utf8)
         for endpoint in package.models.keys.sorted() {
-            Benchmark("predict query \(endpoint) (parse, score, answer)") { benchmark in
+            Benchmark("predict query \(endpoint) (parse, score, answer)") { benchmark async in
                 var generator = SystemRandomNumberGenerator()
                 for _ in benchmark.scaledIterations {
-                    let answer = PublicAPI().handle(
+                    let answer = await PublicAPI().handle(
                         table, service: package.manifest.service, endpoint: endpoint, verb: "predict", body: body, query: [:], using: &generator)
                     precondition(answer.status == 200, "\(answer.body)")
                     blackHole(answer.bytes)
