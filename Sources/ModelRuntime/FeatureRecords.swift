@@ -47,12 +47,6 @@ public struct FeatureRecords: Sendable {
         recordEnds.append(cells.count)
     }
 
-    /// Reserves room for about `records` records of `width` features each.
-    public mutating func reserve(records: Int, width: Int) {
-        cells.reserveCapacity(records * width)
-        recordEnds.reserveCapacity(records)
-    }
-
     /// The cells of record `record`.
     func cells(of record: Int) -> ArraySlice<Cell> {
         cells[(record == 0 ? 0 : recordEnds[record - 1])..<recordEnds[record]]
