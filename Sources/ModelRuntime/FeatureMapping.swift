@@ -105,60 +105,58 @@ public struct FeatureMapping: Sendable {
     }
 
     /// One per-feature input being filled: absent values stay missing (NaN, or "" for strings).
+    /// Only the array of the input's type is used.
     private struct ColumnBuilder {
-        enum Values {
-            case floats([Float])
-            case int64s([Int64], set: [Bool])
-            case strings([String])
-        }
         let feature: String
-        var values: Values
+        let type: ElementType
         let rows: Int
+        var floats: [Float] = []
+        var strings: [String] = []
+        var int64s: [Int64] = []
+        /// Which records gave an integer input (it has no missing value).
+        var given: [Bool] = []
 
         init(feature: String, type: ElementType, rows: Int) {
             self.feature = feature
+            self.type = type
             self.rows = rows
             switch type {
-            case .string: values = .strings(Array(repeating: "", count: rows))
-            case .int64: values = .int64s(Array(repeating: 0, count: rows), set: Array(repeating: false, count: rows))
-            default: values = .floats(Array(repeating: .nan, count: rows))
+            case .string: strings = Array(repeating: "", count: rows)
+            case .int64:
+                int64s = Array(repeating: 0, count: rows)
+                given = Array(repeating: false, count: rows)
+            default: floats = Array(repeating: .nan, count: rows)
             }
         }
 
         mutating func set(_ value: FeatureValue, row: Int) throws {
-            switch values {
-            case .strings(var strings):
-                values = .floats([])
+            switch type {
+            case .string:
                 switch value {
                 case .string(let text): strings[row] = text
                 case .number(let number): strings[row] = number.rounded() == number ? String(Int64(number)) : String(number)
                 case .missing: strings[row] = ""
                 }
-                values = .strings(strings)
-            case .int64s(var numbers, var set):
-                values = .floats([])
+            case .int64:
                 let number = try FeatureMapping.number(value, feature: feature)
                 guard number.isFinite, number.rounded() == number else {
                     throw FeatureError(feature: feature, reason: "an integer is expected")
                 }
-                numbers[row] = Int64(number)
-                set[row] = true
-                values = .int64s(numbers, set: set)
-            case .floats(var floats):
-                values = .floats([])
+                int64s[row] = Int64(number)
+                given[row] = true
+            default:
                 floats[row] = try FeatureMapping.number(value, feature: feature)
-                values = .floats(floats)
             }
         }
 
-        /// The column; an integer input has no missing value, so every record must give it.
+        /// The column; every record must give an integer input.
         func tensor() throws -> Tensor {
-            switch values {
-            case .strings(let strings): return Tensor(.string(strings), shape: [rows, 1])
-            case .floats(let floats): return Tensor(.float(floats), shape: [rows, 1])
-            case .int64s(let numbers, let set):
-                guard set.allSatisfy({ $0 }) else { throw FeatureError(feature: feature, reason: "an integer is expected") }
-                return Tensor(.int64(numbers), shape: [rows, 1])
+            switch type {
+            case .string: return Tensor(.string(strings), shape: [rows, 1])
+            case .int64:
+                guard given.allSatisfy({ $0 }) else { throw FeatureError(feature: feature, reason: "an integer is expected") }
+                return Tensor(.int64(int64s), shape: [rows, 1])
+            default: return Tensor(.float(floats), shape: [rows, 1])
             }
         }
     }

@@ -75,12 +75,10 @@ public struct QueryEvent: Sendable {
             output += multi ? Self.itemsKey : Self.featuresKey
             output += features
         }
-        switch answer.content {
-        case .prediction(let written):
+        // A refused query has no results; Python classes' answers come with the request as a value.
+        if case .prediction(let written) = answer.content {
             output += multi ? Self.resultsKey : Self.resultKey
             output += written.bytes[written.results]
-        case .value(let body):
-            if let results = body[multi ? "results" : "result"] { field(multi ? "results" : "result", results, into: &output) }
         }
     }
 

@@ -84,7 +84,7 @@ public enum PlatformPackages {
             file = try await download(url, headers: [("Authorization", "Bearer \(token)")], into: directory, http: http)
         }
         if let expected = package.sha256 {
-            let digest = SHA256.hash(data: try Data(contentsOf: file)).map { String(format: "%02x", $0) }.joined()
+            let digest = SHA256.hash(data: try Data(contentsOf: file)).hexString
             guard digest == expected.lowercased() else {
                 throw NodeError.invalid("the package of \(package.version ?? "the service") has sha256 \(digest), not \(expected)")
             }

@@ -91,8 +91,7 @@ struct PredictionRequest: Sendable {
         }
 
         private mutating func memberName() throws -> String {
-            let (raw, escaped) = try parser.scanMemberName()
-            return escaped ? try parser.string(raw: raw) : String(decoding: parser.bytes[raw], as: UTF8.self)
+            try parser.string(raw: try parser.scanMemberName())
         }
 
         private mutating func note(_ problem: QueryError) {
@@ -195,12 +194,12 @@ struct PredictionRequest: Sendable {
 
         /// The column of the member name at the parser, the `position`-th of its record.
         private mutating func column(at position: Int) throws -> Int {
-            let (raw, escaped) = try parser.scanMemberName()
+            let raw = try parser.scanMemberName()
             if position < previousOrder.count {
                 let expected = previousOrder[position]
                 if Self.equal(parser.bytes, rawNames[expected], raw) { return expected }
             }
-            let name = escaped ? try parser.string(raw: raw) : String(decoding: parser.bytes[raw], as: UTF8.self)
+            let name = try parser.string(raw: raw)
             if let column = columnOfName[name] { return column }
             let column = records.addColumn(named: name)
             columnOfName[name] = column

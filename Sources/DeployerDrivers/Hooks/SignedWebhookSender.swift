@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Crypto
 import DeployerCore
+import DeployerModel
 import Foundation
 import NIOCore
 
@@ -28,6 +29,6 @@ public struct SignedWebhookSender: WebhookSender {
     /// `sha256=` and the lowercase hex HMAC-SHA256 of `body` under `key`.
     public static func signature(of body: [UInt8], key: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Array(key.utf8)))
-        return "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
+        return "sha256=" + mac.hexString
     }
 }

@@ -77,7 +77,7 @@ struct KubernetesManifests {
         ]
         if block.autoscaling == nil { spec["replicas"] = .int(Int64(block.replicas)) }
         var deployment: JSONValue = ["apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata(), "spec": spec]
-        let digest = SHA256.hash(data: deployment.serialized()).prefix(12).map { String(format: "%02x", $0) }.joined()
+        let digest = SHA256.hash(data: deployment.serialized()).prefix(12).hexString
         deployment["metadata"]?["annotations"]?[Self.specHashAnnotation] = .string(digest)
         return deployment
     }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Crypto
 import DeployerCore
+import DeployerModel
 import Foundation
 import NIOCore
 
@@ -55,7 +56,7 @@ public struct PackageFetcher: PackageSource {
             try? FileManager.default.removeItem(at: partial)
             throw DriverError("fetching the package from \(url) failed: \(error)")
         }
-        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let digest = hasher.finalize().hexString
         guard digest == sha256 else {
             try? FileManager.default.removeItem(at: partial)
             throw DriverError("the package at \(url) has sha256 \(digest), not \(sha256)", isPermanent: true)

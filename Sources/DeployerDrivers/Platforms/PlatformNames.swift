@@ -1,6 +1,7 @@
 import CloudHTTP
 import Crypto
 import DeployerCore
+import DeployerModel
 import Foundation
 
 /// Names of what a driver creates on a managed platform. They are derived from the namespace,
@@ -25,7 +26,7 @@ enum PlatformNames {
 
     /// The first 8 hex digits of the text's SHA-256.
     static func shortHash(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).prefix(4).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(text.utf8)).prefix(4).hexString
     }
 
     /// A name for one version of a package: `<base>-<slug>-<8 hex of the package digest>`.

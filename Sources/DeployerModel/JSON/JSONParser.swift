@@ -74,26 +74,24 @@ public struct JSONParser {
         }
     }
 
-    /// Reads a member name and its `:`; the name's bytes as written, and whether they hold escapes.
-    public mutating func scanMemberName() throws -> (raw: Range<Int>, escaped: Bool) {
+    /// Reads a member name and its `:`; returns the name's bytes as written (without quotes),
+    /// so that a caller can compare them before making a string of them (`string(raw:)`).
+    public mutating func scanMemberName() throws -> Range<Int> {
         guard peek() == UInt8(ascii: "\"") else { throw fail("expected a member name") }
         let start = index + 1
         var position = start
-        var escaped = false
-        while position < bytes.count, bytes[position] != UInt8(ascii: "\""), bytes[position] >= 0x20 {
-            if bytes[position] == UInt8(ascii: "\\") { escaped = true; break }
+        while position < bytes.count, bytes[position] != UInt8(ascii: "\""), bytes[position] != UInt8(ascii: "\\"), bytes[position] >= 0x20 {
             position += 1
         }
-        if escaped || position >= bytes.count || bytes[position] != UInt8(ascii: "\"") {
-            _ = try parseString()
-            escaped = true
-        } else {
+        if position < bytes.count, bytes[position] == UInt8(ascii: "\"") {
             index = position + 1
+        } else {
+            _ = try parseString()
         }
         let raw = start..<(index - 1)
         try expect(UInt8(ascii: ":"))
         skipWhitespace()
-        return (raw, escaped)
+        return raw
     }
 
     /// The text of a string whose quoted bytes (without the quotes) are `raw`, escapes decoded.

@@ -126,29 +126,22 @@ struct CompiledTrees: Sendable {
         }
     }
 
-    /// Sums every tree's votes for one row into `scores` (and marks the targets voted for).
-    func accumulate(_ x: UnsafeBufferPointer<Float>, offset: Int, targets: Int, scores: inout [Float], hasScore: inout [Bool]) {
-        scores.withUnsafeMutableBufferPointer { scores in
-            hasScore.withUnsafeMutableBufferPointer { hasScore in
-                nodes.withUnsafeBufferPointer { nodes in
-                    leafTarget.withUnsafeBufferPointer { leafTarget in
-                        leafWeight.withUnsafeBufferPointer { leafWeight in
-                            for index in 0..<targets {
-                                scores[index] = 0
-                                hasScore[index] = false
-                            }
-                            for root in roots {
-                                let node = Self.leaf(from: root, in: nodes, x, offset: offset)
-                                let start = Int(leafStart[node])
-                                for vote in start..<(start + Int(leafCount[node])) {
-                                    let target = Int(leafTarget[vote])
-                                    scores[target] += leafWeight[vote]
-                                    hasScore[target] = true
-                                }
-                            }
-                        }
-                    }
-                }
+    /// Sums every tree's votes for one row into `scores` (and marks the targets voted for);
+    /// `nodes` is `self.nodes`, opened once per batch by the caller.
+    func accumulate(
+        _ x: UnsafeBufferPointer<Float>, offset: Int, nodes: UnsafeBufferPointer<Node>, targets: Int, scores: inout [Float], hasScore: inout [Bool]
+    ) {
+        for index in 0..<targets {
+            scores[index] = 0
+            hasScore[index] = false
+        }
+        for root in roots {
+            let node = Self.leaf(from: root, in: nodes, x, offset: offset)
+            let start = Int(leafStart[node])
+            for vote in start..<(start + Int(leafCount[node])) {
+                let target = Int(leafTarget[vote])
+                scores[target] += leafWeight[vote]
+                hasScore[target] = true
             }
         }
     }
@@ -199,12 +192,14 @@ struct TreeEnsembleRegressorKernel: Kernel {
         var hasScore = [Bool](repeating: false, count: targets)
         let treeCount = Float(trees.roots.count)
         x.withUnsafeBufferPointer { buffer in
-            for row in 0..<rows {
-                trees.accumulate(buffer, offset: row * columns, targets: targets, scores: &scores, hasScore: &hasScore)
-                for target in 0..<targets {
-                    var score = average ? scores[target] / treeCount : scores[target]
-                    if baseValues.count == targets { score += baseValues[target] } else if baseValues.count == 1 { score += baseValues[0] }
-                    result[row * targets + target] = score
+            trees.nodes.withUnsafeBufferPointer { nodes in
+                for row in 0..<rows {
+                    trees.accumulate(buffer, offset: row * columns, nodes: nodes, targets: targets, scores: &scores, hasScore: &hasScore)
+                    for target in 0..<targets {
+                        var score = average ? scores[target] / treeCount : scores[target]
+                        if baseValues.count == targets { score += baseValues[target] } else if baseValues.count == 1 { score += baseValues[0] }
+                        result[row * targets + target] = score
+                    }
                 }
             }
         }
@@ -246,11 +241,13 @@ struct TreeEnsembleClassifierKernel: Kernel {
         var scores = [Float](repeating: 0, count: classes)
         var hasScore = [Bool](repeating: false, count: classes)
         x.withUnsafeBufferPointer { buffer in
-            for row in 0..<rows {
-                trees.accumulate(buffer, offset: row * columns, targets: classes, scores: &scores, hasScore: &hasScore)
-                let (label, rowScores) = classes > 2 ? multiclass(scores, hasScore) : binary(scores, hasScore)
-                chosen[row] = label
-                output += rowScores
+            trees.nodes.withUnsafeBufferPointer { nodes in
+                for row in 0..<rows {
+                    trees.accumulate(buffer, offset: row * columns, nodes: nodes, targets: classes, scores: &scores, hasScore: &hasScore)
+                    let (label, rowScores) = classes > 2 ? multiclass(scores, hasScore) : binary(scores, hasScore)
+                    chosen[row] = label
+                    output += rowScores
+                }
             }
         }
         slots[labelOutput] = labels.tensor(for: chosen)

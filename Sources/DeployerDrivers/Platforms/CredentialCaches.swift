@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import CloudHTTP
 import Crypto
+import DeployerModel
 import Foundation
 
 /// One value per set of credentials, kept across reconciles: an access-token cache (a token is
@@ -11,7 +12,7 @@ final class CredentialCaches<Value>: @unchecked Sendable {
     private var caches: [String: Value] = [:]
 
     func cache(for credentials: [String], make: () throws -> Value) rethrows -> Value {
-        let key = SHA256.hash(data: Data(credentials.joined(separator: "\u{0}").utf8)).map { String(format: "%02x", $0) }.joined()
+        let key = SHA256.hash(data: Data(credentials.joined(separator: "\u{0}").utf8)).hexString
         return try lock.withLock {
             if let cache = caches[key] { return cache }
             let cache = try make()
