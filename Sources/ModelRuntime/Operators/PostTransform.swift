@@ -38,7 +38,7 @@ enum PostTransform: String, Sendable {
         return sign * v3.squareRoot()
     }
 
-    static func softmax(_ values: inout ArraySlice<Float>) {
+    static func softmax<Values: MutableCollection<Float>>(_ values: inout Values) {
         let maximum = values.max() ?? 0
         var sum: Float = 0
         for index in values.indices {
@@ -48,7 +48,7 @@ enum PostTransform: String, Sendable {
         for index in values.indices { values[index] /= sum }
     }
 
-    static func softmaxZero(_ values: inout ArraySlice<Float>) {
+    static func softmaxZero<Values: MutableCollection<Float>>(_ values: inout Values) {
         let maximum = values.max() ?? 0
         let scale = exp(-maximum)
         var sum: Float = 0
@@ -67,32 +67,44 @@ enum PostTransform: String, Sendable {
     /// second-class mode, each score becomes two columns (onnxruntime's `add_second_class`).
     func apply(_ scores: [Float], rows: Int, width: Int, secondClass: SecondClass?) -> [Float] {
         var scores = scores
-        if width > 1 {
+        var output: [Float] = []
+        output.reserveCapacity(rows * max(width, 2))
+        scores.withUnsafeMutableBufferPointer { scores in
             for row in 0..<rows {
-                var slice = scores[(row * width)..<((row + 1) * width)]
-                switch self {
-                case .probit: for index in slice.indices { slice[index] = Self.probit(slice[index]) }
-                case .logistic: for index in slice.indices { slice[index] = Self.logistic(slice[index]) }
-                case .softmax: Self.softmax(&slice)
-                case .softmaxZero: Self.softmaxZero(&slice)
-                case .none: break
-                }
-                scores.replaceSubrange((row * width)..<((row + 1) * width), with: slice)
-            }
-            return scores
-        }
-        if self == .probit { return scores.map(Self.probit) }
-        guard let secondClass else { return scores }
-        var doubled: [Float] = []
-        doubled.reserveCapacity(scores.count * 2)
-        for score in scores {
-            switch secondClass {
-            case .complement: doubled += [1 - score, score]
-            case .negation where self == .logistic: doubled += [Self.logistic(-score), Self.logistic(score)]
-            case .negation: doubled += [-score, score]
+                let range = (row * width)..<((row + 1) * width)
+                appendRow(UnsafeMutableBufferPointer(rebasing: scores[range]), secondClass: secondClass, to: &output)
             }
         }
-        return doubled
+        return output
+    }
+
+    /// Appends one row's scores after the transform (which may rewrite `scores` in place) to
+    /// `output`: several scores are transformed together; a single score only by PROBIT, or
+    /// becomes two class scores with a second-class mode.
+    func appendRow(_ scores: UnsafeMutableBufferPointer<Float>, secondClass: SecondClass?, to output: inout [Float]) {
+        if scores.count > 1 {
+            var scores = scores
+            switch self {
+            case .probit: for index in scores.indices { scores[index] = Self.probit(scores[index]) }
+            case .logistic: for index in scores.indices { scores[index] = Self.logistic(scores[index]) }
+            case .softmax: Self.softmax(&scores)
+            case .softmaxZero: Self.softmaxZero(&scores)
+            case .none: break
+            }
+            output.append(contentsOf: scores)
+            return
+        }
+        guard let score = scores.first else { return }
+        if self == .probit { return output.append(Self.probit(score)) }
+        let pair: (Float, Float)
+        switch secondClass {
+        case nil: return output.append(score)
+        case .complement?: pair = (1 - score, score)
+        case .negation? where self == .logistic: pair = (Self.logistic(-score), Self.logistic(score))
+        case .negation?: pair = (-score, score)
+        }
+        output.append(pair.0)
+        output.append(pair.1)
     }
 
     /// How a single binary score becomes two class scores.

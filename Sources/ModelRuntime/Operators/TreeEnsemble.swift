@@ -1,157 +1,3 @@
-/// Trees compiled into flat arrays: for node `n`, `feature[n]`, `threshold[n]`, `mode[n]`,
-/// `trueChild[n]`/`falseChild[n]` (indices into the same arrays), and for leaves the range of
-/// `(target, weight)` pairs they contribute. Comparisons are in 32-bit floats, as onnxruntime
-/// does for float models.
-struct CompiledTrees: Sendable {
-    enum Mode: UInt8, Sendable {
-        case lessOrEqual, less, greaterOrEqual, greater, equal, notEqual, leaf
-
-        init?(_ text: String) {
-            switch text {
-            case "BRANCH_LEQ": self = .lessOrEqual
-            case "BRANCH_LT": self = .less
-            case "BRANCH_GTE": self = .greaterOrEqual
-            case "BRANCH_GT": self = .greater
-            case "BRANCH_EQ": self = .equal
-            case "BRANCH_NEQ": self = .notEqual
-            case "LEAF": self = .leaf
-            default: return nil
-            }
-        }
-    }
-
-    /// One node, packed so that a step down a tree reads one place in memory.
-    struct Node: Sendable {
-        var feature: Int32
-        var threshold: Float
-        var trueChild: Int32
-        var falseChild: Int32
-        var mode: Mode
-        var missingGoesTrue: Bool
-    }
-
-    var roots: [Int32] = []
-    var nodes: [Node] = []
-    var leafStart: [Int32] = []
-    var leafCount: [Int32] = []
-    var leafTarget: [Int32] = []
-    var leafWeight: [Float] = []
-    var maxFeature = -1
-
-    /// Builds from the `nodes_*` attributes and the leaf votes (`class_*` or `target_*`).
-    init(context: NodeContext, votePrefix: String) throws {
-        let treeIDs = try context.ints("nodes_treeids")
-        let nodeIDs = try context.ints("nodes_nodeids")
-        let featureIDs = try context.ints("nodes_featureids")
-        let values = try context.floats("nodes_values")
-        let modes = try context.strings("nodes_modes")
-        let trueIDs = try context.ints("nodes_truenodeids")
-        let falseIDs = try context.ints("nodes_falsenodeids")
-        let missing = try context.ints("nodes_missing_value_tracks_true", default: [])
-        let count = treeIDs.count
-        guard [nodeIDs.count, featureIDs.count, values.count, modes.count, trueIDs.count, falseIDs.count].allSatisfy({ $0 == count })
-        else { throw context.fail("nodes_* attributes have different lengths") }
-        var position: [TreeNodeKey: Int] = [:]
-        for index in 0..<count { position[TreeNodeKey(tree: treeIDs[index], node: nodeIDs[index])] = index }
-        for index in 0..<count {
-            guard let parsed = Mode(modes[index]) else { throw context.fail("unknown node mode \(modes[index])") }
-            var node = Node(
-                feature: Int32(featureIDs[index]), threshold: values[index], trueChild: -1, falseChild: -1, mode: parsed,
-                missingGoesTrue: index < missing.count && missing[index] != 0)
-            if parsed != .leaf {
-                maxFeature = max(maxFeature, Int(featureIDs[index]))
-                guard let yes = position[TreeNodeKey(tree: treeIDs[index], node: trueIDs[index])],
-                    let no = position[TreeNodeKey(tree: treeIDs[index], node: falseIDs[index])]
-                else { throw context.fail("a branch of tree \(treeIDs[index]) points at a missing node") }
-                node.trueChild = Int32(yes)
-                node.falseChild = Int32(no)
-            }
-            nodes.append(node)
-        }
-        var seenTrees = Set<Int64>()
-        for index in 0..<count where seenTrees.insert(treeIDs[index]).inserted {
-            guard let root = position[TreeNodeKey(tree: treeIDs[index], node: 0)] else {
-                throw context.fail("tree \(treeIDs[index]) has no node 0")
-            }
-            roots.append(Int32(root))
-        }
-        let voteTrees = try context.ints(votePrefix + "_treeids")
-        let voteNodes = try context.ints(votePrefix + "_nodeids")
-        let voteIDs = try context.ints(votePrefix + "_ids")
-        let voteWeights = try context.floats(votePrefix + "_weights")
-        guard [voteNodes.count, voteIDs.count, voteWeights.count].allSatisfy({ $0 == voteTrees.count }) else {
-            throw context.fail("\(votePrefix)_* attributes have different lengths")
-        }
-        var votes: [[(Int32, Float)]] = Array(repeating: [], count: count)
-        for index in 0..<voteTrees.count {
-            guard let node = position[TreeNodeKey(tree: voteTrees[index], node: voteNodes[index])] else {
-                throw context.fail("a vote points at a missing node")
-            }
-            votes[node].append((Int32(voteIDs[index]), voteWeights[index]))
-        }
-        for node in 0..<count {
-            leafStart.append(Int32(leafTarget.count))
-            leafCount.append(Int32(votes[node].count))
-            for (target, weight) in votes[node] {
-                leafTarget.append(target)
-                leafWeight.append(weight)
-            }
-        }
-    }
-
-    /// The leaf that `row` (features starting at `offset` in `x`) reaches in the tree at `root`.
-    /// The leaf that row `x[offset...]` reaches from `root`.
-    @inline(__always)
-    static func leaf(from root: Int32, in nodes: UnsafeBufferPointer<Node>, _ x: UnsafeBufferPointer<Float>, offset: Int) -> Int {
-        var index = Int(root)
-        while true {
-            let node = nodes[index]
-            if node.mode == .leaf { return index }
-            let value = x[offset + Int(node.feature)]
-            let goesTrue: Bool
-            if value.isNaN {
-                goesTrue = node.missingGoesTrue
-            } else {
-                switch node.mode {
-                case .lessOrEqual: goesTrue = value <= node.threshold
-                case .less: goesTrue = value < node.threshold
-                case .greaterOrEqual: goesTrue = value >= node.threshold
-                case .greater: goesTrue = value > node.threshold
-                case .equal: goesTrue = value == node.threshold
-                case .notEqual: goesTrue = value != node.threshold
-                case .leaf: goesTrue = false
-                }
-            }
-            index = Int(goesTrue ? node.trueChild : node.falseChild)
-        }
-    }
-
-    /// Sums every tree's votes for one row into `scores` (and marks the targets voted for);
-    /// `nodes` is `self.nodes`, opened once per batch by the caller.
-    func accumulate(
-        _ x: UnsafeBufferPointer<Float>, offset: Int, nodes: UnsafeBufferPointer<Node>, targets: Int, scores: inout [Float], hasScore: inout [Bool]
-    ) {
-        for index in 0..<targets {
-            scores[index] = 0
-            hasScore[index] = false
-        }
-        for root in roots {
-            let node = Self.leaf(from: root, in: nodes, x, offset: offset)
-            let start = Int(leafStart[node])
-            for vote in start..<(start + Int(leafCount[node])) {
-                let target = Int(leafTarget[vote])
-                scores[target] += leafWeight[vote]
-                hasScore[target] = true
-            }
-        }
-    }
-}
-
-struct TreeNodeKey: Hashable {
-    let tree: Int64
-    let node: Int64
-}
-
 /// Reads the 2-D float input of a tree model and checks its width.
 private func treeInput(_ tensor: Tensor, trees: CompiledTrees) throws -> (values: [Float], rows: Int, columns: Int) {
     let values = try tensor.floats()
@@ -187,20 +33,14 @@ struct TreeEnsembleRegressorKernel: Kernel {
 
     func run(_ slots: inout [Tensor?]) throws {
         let (x, rows, columns) = try treeInput(try slots.value(input), trees: trees)
-        var result = [Float](repeating: 0, count: rows * targets)
-        var scores = [Float](repeating: 0, count: targets)
-        var hasScore = [Bool](repeating: false, count: targets)
+        var (result, _) = trees.sums(x, rows: rows, columns: columns, targets: targets)
         let treeCount = Float(trees.roots.count)
-        x.withUnsafeBufferPointer { buffer in
-            trees.nodes.withUnsafeBufferPointer { nodes in
-                for row in 0..<rows {
-                    trees.accumulate(buffer, offset: row * columns, nodes: nodes, targets: targets, scores: &scores, hasScore: &hasScore)
-                    for target in 0..<targets {
-                        var score = average ? scores[target] / treeCount : scores[target]
-                        if baseValues.count == targets { score += baseValues[target] } else if baseValues.count == 1 { score += baseValues[0] }
-                        result[row * targets + target] = score
-                    }
-                }
+        for row in 0..<rows {
+            for target in 0..<targets {
+                var score = result[row * targets + target]
+                if average { score /= treeCount }
+                if baseValues.count == targets { score += baseValues[target] } else if baseValues.count == 1 { score += baseValues[0] }
+                result[row * targets + target] = score
             }
         }
         slots[output] = Tensor(.float(transform.apply(result, rows: rows, width: targets, secondClass: nil)), shape: [rows, targets])
@@ -228,25 +68,25 @@ struct TreeEnsembleClassifierKernel: Kernel {
         labels = try ClassLabels(context: context)
         baseValues = try context.floats("base_values", default: [])
         transform = try PostTransform(context: context)
-        binaryCase = labels.count == 2 && Set(trees.leafTarget).count == 1
-        weightsArePositive = trees.leafWeight.allSatisfy { $0 >= 0 }
+        guard labels.count >= 2 else { throw context.fail("needs at least two class labels") }
+        binaryCase = labels.count == 2 && Set(trees.votes.map(\.target)).count == 1
+        weightsArePositive = trees.votes.allSatisfy { $0.weight >= 0 }
     }
 
     func run(_ slots: inout [Tensor?]) throws {
         let (x, rows, columns) = try treeInput(try slots.value(input), trees: trees)
         let classes = labels.count
+        var (scores, voted) = trees.sums(x, rows: rows, columns: columns, targets: classes)
         var chosen = [Int](repeating: 0, count: rows)
         var output: [Float] = []
         output.reserveCapacity(rows * classes)
-        var scores = [Float](repeating: 0, count: classes)
-        var hasScore = [Bool](repeating: false, count: classes)
-        x.withUnsafeBufferPointer { buffer in
-            trees.nodes.withUnsafeBufferPointer { nodes in
+        scores.withUnsafeMutableBufferPointer { scores in
+            voted.withUnsafeMutableBufferPointer { voted in
                 for row in 0..<rows {
-                    trees.accumulate(buffer, offset: row * columns, nodes: nodes, targets: classes, scores: &scores, hasScore: &hasScore)
-                    let (label, rowScores) = classes > 2 ? multiclass(scores, hasScore) : binary(scores, hasScore)
-                    chosen[row] = label
-                    output += rowScores
+                    let range = (row * classes)..<((row + 1) * classes)
+                    let rowScores = UnsafeMutableBufferPointer(rebasing: scores[range])
+                    let rowVoted = UnsafeMutableBufferPointer(rebasing: voted[range])
+                    chosen[row] = classes > 2 ? multiclass(rowScores, rowVoted, into: &output) : binary(rowScores, rowVoted, into: &output)
                 }
             }
         }
@@ -254,24 +94,25 @@ struct TreeEnsembleClassifierKernel: Kernel {
         if let scoreOutput { slots[scoreOutput] = Tensor(.float(output), shape: [rows, output.count / max(rows, 1)]) }
     }
 
-    private func multiclass(_ scores: [Float], _ hasScore: [Bool]) -> (Int, [Float]) {
-        var scores = scores
-        var hasScore = hasScore
+    /// One row of a model with more than two classes: base values added, the best voted class
+    /// chosen, the scores transformed into `output`.
+    private func multiclass(_ scores: UnsafeMutableBufferPointer<Float>, _ voted: UnsafeMutableBufferPointer<Bool>, into output: inout [Float]) -> Int {
         for index in 0..<min(baseValues.count, scores.count) {
-            scores[index] = hasScore[index] ? scores[index] + baseValues[index] : baseValues[index]
-            hasScore[index] = true
+            scores[index] = voted[index] ? scores[index] + baseValues[index] : baseValues[index]
+            voted[index] = true
         }
         var best = -1
-        for index in scores.indices where hasScore[index] && (best == -1 || scores[index] > scores[best]) { best = index }
-        return (max(best, 0), transform.apply(scores, rows: 1, width: scores.count, secondClass: nil))
+        for index in scores.indices where voted[index] && (best == -1 || scores[index] > scores[best]) { best = index }
+        transform.appendRow(scores, secondClass: nil, to: &output)
+        return max(best, 0)
     }
 
-    private func binary(_ scores: [Float], _ hasScore: [Bool]) -> (Int, [Float]) {
-        var scores = scores
+    /// One row of a two-class model, following onnxruntime's binary rules.
+    private func binary(_ scores: UnsafeMutableBufferPointer<Float>, _ voted: UnsafeMutableBufferPointer<Bool>, into output: inout [Float]) -> Int {
         var secondClass: PostTransform.SecondClass?
         var singleScore = false
         if baseValues.count == 2 {
-            if hasScore[1] {
+            if voted[1] {
                 scores[1] = baseValues[1] + scores[0]
                 scores[0] = -scores[1]
             } else {
@@ -280,12 +121,12 @@ struct TreeEnsembleClassifierKernel: Kernel {
             }
         } else if baseValues.count == 1 {
             scores[0] += baseValues[0]
-            singleScore = !hasScore[1]
+            singleScore = !voted[1]
         } else {
             secondClass = .negation
-            singleScore = !hasScore[1]
+            singleScore = !voted[1]
         }
-        let positive = hasScore[1] && !singleScore ? scores[1] : (hasScore[0] ? scores[0] : 0)
+        let positive = voted[1] && !singleScore ? scores[1] : (voted[0] ? scores[0] : 0)
         let label: Int
         if binaryCase {
             if weightsArePositive {
@@ -298,9 +139,7 @@ struct TreeEnsembleClassifierKernel: Kernel {
         } else {
             label = positive > 0 ? 1 : 0
         }
-        if singleScore {
-            return (label, transform.apply([scores[0]], rows: 1, width: 1, secondClass: secondClass))
-        }
-        return (label, transform.apply(scores, rows: 1, width: 2, secondClass: nil))
+        transform.appendRow(singleScore ? UnsafeMutableBufferPointer(rebasing: scores[0..<1]) : scores, secondClass: secondClass, to: &output)
+        return label
     }
 }
