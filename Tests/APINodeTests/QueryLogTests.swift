@@ -42,6 +42,28 @@ import Testing
         #expect(log.dropped == 0)
     }
 
+    @Test func aFileLongerThanSeveralReleaseStepsKeepsEveryByteAndAppendsWhenReopened() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("querylog-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var written: [UInt8] = []
+        var file = try QueryLogFile(day: "2026-11-28", directory: folder)
+        var bytes = (0..<1_048_573).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        for chunk in 0..<(Int(QueryLogFile.releaseStep) * 5 / 2 / bytes.count + 1) {
+            bytes[chunk] = UInt8(truncatingIfNeeded: chunk)
+            try file.append(bytes)
+            written += bytes
+        }
+        try file.close()
+        var reopened = try QueryLogFile(day: "2026-11-28", directory: folder)
+        try reopened.append(Array("last\n".utf8))
+        try reopened.close()
+        written += Array("last\n".utf8)
+        let read = try Data(contentsOf: folder.appendingPathComponent("queries-2026-11-28.jsonl"))
+        #expect(read.count == written.count)
+        #expect(read == Data(written))
+    }
+
     @Test func eventsBeyondTheBoundAreDroppedAndCounted() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("querylog-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -9,9 +9,10 @@ import ServiceLifecycle
 /// takes everything queued at once. Events of services with `logging` settings go to their event
 /// servers through an `EventShipper` each (batches, retries, a disk spool under `spool/` while a
 /// server is unreachable); the others are appended to `logs/queries-YYYY-MM-DD.jsonl` (no fsync:
-/// that file is informational). The writer lingers a moment after each batch so that under load
-/// one wake-up serves hundreds of queries, and drains everything when the node stops. Events
-/// beyond the bound are dropped and counted rather than slowing queries down.
+/// that file is informational; its pages leave the page cache as it grows, see `QueryLogFile`).
+/// The writer lingers a moment after each batch so that under load one wake-up serves hundreds
+/// of queries, and drains everything when the node stops. Events beyond the bound are dropped
+/// and counted rather than slowing queries down.
 public struct QueryLog: Sendable {
     let queue: QueryLogQueue
     let shippers: ShipperRegistry
@@ -93,11 +94,11 @@ public struct QueryLogWriter: Service {
 
     private func write(_ group: inout ThrowingTaskGroup<Void, any Error>) async throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var handle: (day: String, file: FileHandle)?
-        defer { try? handle?.file.close() }
+        var file: QueryLogFile?
+        defer { try? file?.close() }
         var lines: [UInt8] = []
         func flush() throws {
-            if !lines.isEmpty { try handle?.file.write(contentsOf: lines) }
+            try file?.append(lines)
             lines.removeAll(keepingCapacity: true)
         }
         while let batch = await queue.next() {
@@ -109,15 +110,10 @@ public struct QueryLogWriter: Service {
                     }
                     continue
                 }
-                let day = queued.day
-                if handle?.day != day {
+                if file?.day != queued.day {
                     try flush()
-                    try handle?.file.close()
-                    let url = directory.appendingPathComponent("queries-\(day).jsonl")
-                    if !FileManager.default.fileExists(atPath: url.path) { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
-                    let file = try FileHandle(forWritingTo: url)
-                    try file.seekToEnd()
-                    handle = (day, file)
+                    try file?.close()
+                    file = try QueryLogFile(day: queued.day, directory: directory)
                 }
                 lines += queued.line
                 lines.append(UInt8(ascii: "\n"))
