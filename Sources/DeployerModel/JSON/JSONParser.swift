@@ -301,24 +301,22 @@ public struct JSONParser {
         guard index < bytes.count, Self.isDigit(bytes[index]) else { throw fail("invalid number") }
         var mantissa: UInt64 = 0
         var digits = 0
-        func readDigits(_ parser: inout JSONParser) {
-            let end = parser.bytes.withUnsafeBufferPointer { Self.foldDigits($0, from: parser.index, into: &mantissa) }
-            digits += end - parser.index
-            parser.index = end
-        }
         if bytes[index] == UInt8(ascii: "0") {
             index += 1
         } else {
-            readDigits(&self)
+            let end = Self.foldDigits(bytes, from: index, into: &mantissa)
+            digits = end - index
+            index = end
         }
         var isInteger = true
         var fractionDigits = 0
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
             isInteger = false
             index += 1
-            let before = digits
-            readDigits(&self)
-            fractionDigits = digits - before
+            let end = Self.foldDigits(bytes, from: index, into: &mantissa)
+            fractionDigits = end - index
+            digits += fractionDigits
+            index = end
             if fractionDigits == 0 { throw fail("invalid number") }
         }
         var exponent = 0
@@ -390,15 +388,19 @@ public struct JSONParser {
     /// Folds the decimal digits from `position` into `mantissa` (wrapping beyond 19 digits);
     /// returns where they end.
     @inline(__always)
-    private static func foldDigits(_ buffer: UnsafeBufferPointer<UInt8>, from position: Int, into mantissa: inout UInt64) -> Int {
-        var end = position
-        while end < buffer.count {
-            let digit = buffer[end] &- UInt8(ascii: "0")
-            guard digit < 10 else { break }
-            mantissa = mantissa &* 10 &+ UInt64(digit)
-            end += 1
+    private static func foldDigits(_ bytes: [UInt8], from position: Int, into mantissa: inout UInt64) -> Int {
+        bytes.withUnsafeBufferPointer { buffer in
+            var end = position
+            var value = mantissa
+            while end < buffer.count {
+                let digit = buffer[end] &- UInt8(ascii: "0")
+                guard digit < 10 else { break }
+                value = value &* 10 &+ UInt64(digit)
+                end += 1
+            }
+            mantissa = value
+            return end
         }
-        return end
     }
 
     private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
