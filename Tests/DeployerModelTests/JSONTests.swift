@@ -16,8 +16,6 @@ import Testing
         #expect(throws: JSONSyntaxError.self) { try JSONValue.parse(text) }
     }
 
-    /// The digit-by-digit reading of numbers gives exactly what the standard library's
-    /// conversion of the text gives, on the fast path and off it.
     @Test func stringsAreEscapedWhereJSONRequiresIt() throws {
         let text = "plain \"quoted\" back\\slash\nline\ttab\r\u{01}\u{1F} é 📈 end"
         let serialized = String(decoding: JSONValue.string(text).serialized(), as: UTF8.self)
@@ -26,6 +24,8 @@ import Testing
         #expect(JSONValue.string("").serialized() == Array(#""""#.utf8))
     }
 
+    /// The digit-by-digit reading of numbers gives exactly what the standard library's
+    /// conversion of the text gives, on the fast paths and off them.
     @Test func numbersParseExactlyAsTheirText() throws {
         var generator = SplitMix64(seed: 42)
         var texts = [
@@ -46,6 +46,13 @@ import Testing
             let wide = Double(bitPattern: generator.next() >> 2 | 0x3C00_0000_0000_0000)
             texts.append(wide.description)
             texts.append(Double(Float(wide)).description)
+        }
+        // Mantissas of up to 19 digits with powers of ten inside and just outside the 128-bit
+        // table (10^-64 … 10^64), and halfway points: 2^53 + 1 and 2^54 + 2 need the exact path.
+        texts += ["18014398509481986e0", "9007199254740993e0", "1e-64", "1e64", "9999999999999999999e-64", "1e-65", "1e65"]
+        for _ in 0..<20_000 {
+            let mantissa = UInt64.random(in: 1...9_999_999_999_999_999_999, using: &generator) >> UInt64.random(in: 0...60, using: &generator)
+            texts.append("\(mantissa)e\(Int.random(in: -70...70, using: &generator))")
         }
         let parsed = try JSONValue.parse("[" + texts.joined(separator: ",") + "]").arrayValue ?? []
         #expect(parsed.count == texts.count)

@@ -292,8 +292,9 @@ public struct JSONParser {
 
     /// Numbers are read digit by digit. An integer of up to 18 digits is exact as Int64; a
     /// decimal of up to 15 digits with a power of ten up to 22 is exact through one correctly
-    /// rounded multiplication or division (Clinger's fast path); anything else goes through the
-    /// standard library's conversion of the text.
+    /// rounded multiplication or division (Clinger's fast path); one of up to 19 digits (as
+    /// Python and NumPy write floats) goes through `DecimalToDouble.eiselLemire`; anything else,
+    /// or what that cannot decide, through the C library's conversion of the text.
     private mutating func parseNumber() throws -> JSONValue {
         let start = index
         let negative = bytes[index] == UInt8(ascii: "-")
@@ -345,35 +346,11 @@ public struct JSONParser {
             return .double(negative ? -magnitude : magnitude)
         }
         if isInteger, let number = Int64(String(decoding: bytes[start..<index], as: UTF8.self)) { return .int(number) }
-        if !isInteger, digits <= 19, let magnitude = Self.extendedFastPath(mantissa, scale: scale) {
+        if !isInteger, digits <= 19, let magnitude = DecimalToDouble.eiselLemire(mantissa, exponent: scale) {
             return .double(negative ? -magnitude : magnitude)
         }
         return .double(Self.correctlyRounded(bytes[start..<index]))
     }
-
-    /// A mantissa of up to 19 digits (exact in 64 bits) over or times a power of ten up to 10^27
-    /// (exact in 64 bits too) is one correctly rounded 80-bit operation; rounding that to 53 bits
-    /// is exact unless it lies within one 80-bit step of a halfway point between two doubles,
-    /// which is left to the slow path. Numbers as Python and NumPy write them (17 digits) land here.
-    private static func extendedFastPath(_ mantissa: UInt64, scale: Int) -> Double? {
-        #if arch(x86_64)
-            guard abs(scale) <= 27 else { return nil }
-            let power = exactExtendedPowersOfTen[abs(scale)]
-            let value = scale < 0 ? Float80(mantissa) / power : Float80(mantissa) * power
-            let droppedBits = value.significandBitPattern & 0x7FF
-            guard droppedBits < 0x3FF || droppedBits > 0x401 else { return nil }
-            return Double(value)
-        #else
-            return nil
-        #endif
-    }
-
-    #if arch(x86_64)
-        /// 10^0 … 10^27: 5^27 < 2^64, so every one is exact in 80 bits.
-        private static let exactExtendedPowersOfTen: [Float80] = (0...27).reduce(into: []) { powers, exponent in
-            powers.append(exponent == 0 ? 1 : powers[exponent - 1] * 10)
-        }
-    #endif
 
     /// The C library's correctly rounded conversion of number text already checked against the
     /// JSON grammar, through a buffer on the stack (no string is made).
