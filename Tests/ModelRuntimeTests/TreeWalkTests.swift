@@ -72,6 +72,28 @@ import Testing
         }
     }
 
+    @Test(arguments: [
+        ("nodes_featureids=[-1, 0]", "reads feature -1"),
+        ("target_ids=[3]", "a vote is for score 3, but there are 1"),
+    ])
+    func whatAWalkWouldReadOrWriteOutOfBoundsIsRefusedAtLoad(attribute: String, message: String) throws {
+        var attributes = [
+            "nodes_treeids=[0, 0]", "nodes_nodeids=[0, 1]", "nodes_featureids=[0, 0]", "nodes_values=[0.5, 0.0]",
+            "nodes_modes=['BRANCH_LEQ', 'LEAF']", "nodes_truenodeids=[1, 0]", "nodes_falsenodeids=[1, 0]",
+            "target_treeids=[0]", "target_nodeids=[1]", "target_ids=[0]", "target_weights=[1.0]", "n_targets=1",
+        ]
+        let name = attribute.prefix { $0 != "=" }
+        attributes = attributes.map { $0.hasPrefix(name + "=") ? attribute : $0 }
+        let (bytes, _) = try Self.modelAndReference("""
+            node = helper.make_node("TreeEnsembleRegressor", ["x"], ["y"], domain="ai.onnx.ml", name="trees", \(attributes.joined(separator: ", ")))
+            graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 1])],
+                                      [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 1])])
+            model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("ai.onnx.ml", 3)])
+            """, rows: [])
+        let error = #expect(throws: ModelError.self) { try CompiledModel(onnx: bytes) }
+        #expect(error.map { "\($0)" }?.contains(message) == true, "\(error.map { "\($0)" } ?? "")")
+    }
+
     @Test func aTreeThatLeadsBackIntoItselfIsRefusedAtLoad() throws {
         let (bytes, _) = try Self.modelAndReference("""
             node = helper.make_node("TreeEnsembleRegressor", ["x"], ["y"], domain="ai.onnx.ml", name="trees",

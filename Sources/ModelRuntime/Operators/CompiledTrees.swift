@@ -46,8 +46,9 @@ struct CompiledTrees: Sendable {
     /// the walk run without a switch per node.
     var sharedMode: Mode?
 
-    /// Builds from the `nodes_*` attributes and the leaf votes (`class_*` or `target_*`).
-    init(context: NodeContext, votePrefix: String) throws {
+    /// Builds from the `nodes_*` attributes and the leaf votes (`class_*` or `target_*`) for
+    /// `targets` scores; what a walk would read or write out of bounds is refused here.
+    init(context: NodeContext, votePrefix: String, targets: Int) throws {
         let treeIDs = try context.ints("nodes_treeids")
         let nodeIDs = try context.ints("nodes_nodeids")
         let featureIDs = try context.ints("nodes_featureids")
@@ -70,11 +71,11 @@ struct CompiledTrees: Sendable {
             }
             return modes[index] == .leaf ? ~Int32(index) : Int32(index)
         }
-        let votesByNode = try Self.votes(context: context, prefix: votePrefix, nodes: count, position: position)
+        let votesByNode = try Self.votes(context: context, prefix: votePrefix, nodes: count, position: position, targets: targets)
         var branchModes = Set<Mode>()
         for index in 0..<count {
             var node = Node(
-                feature: Int32(featureIDs[index]), threshold: values[index], trueChild: 0, falseChild: 0, mode: modes[index],
+                feature: Int32(truncatingIfNeeded: featureIDs[index]), threshold: values[index], trueChild: 0, falseChild: 0, mode: modes[index],
                 missingGoesTrue: index < missing.count && missing[index] != 0)
             if modes[index] == .leaf {
                 node.trueChild = Int32(votes.count)
@@ -82,6 +83,9 @@ struct CompiledTrees: Sendable {
                 votes += votesByNode[index]
             } else {
                 branchModes.insert(modes[index])
+                guard (0...Int64(Int32.max)).contains(featureIDs[index]) else {
+                    throw context.fail("a branch of tree \(treeIDs[index]) reads feature \(featureIDs[index])")
+                }
                 maxFeature = max(maxFeature, Int(featureIDs[index]))
                 node.trueChild = try reference(tree: treeIDs[index], node: trueIDs[index])
                 node.falseChild = try reference(tree: treeIDs[index], node: falseIDs[index])
@@ -130,7 +134,7 @@ struct CompiledTrees: Sendable {
     }
 
     /// The votes of every node, from the `<prefix>_*` attributes.
-    private static func votes(context: NodeContext, prefix: String, nodes: Int, position: [TreeNodeKey: Int]) throws -> [[Vote]] {
+    private static func votes(context: NodeContext, prefix: String, nodes: Int, position: [TreeNodeKey: Int], targets: Int) throws -> [[Vote]] {
         let voteTrees = try context.ints(prefix + "_treeids")
         let voteNodes = try context.ints(prefix + "_nodeids")
         let voteIDs = try context.ints(prefix + "_ids")
@@ -143,6 +147,9 @@ struct CompiledTrees: Sendable {
             guard let node = position[TreeNodeKey(tree: voteTrees[index], node: voteNodes[index])] else {
                 throw context.fail("a vote points at a missing node")
             }
+            guard (0..<Int64(targets)).contains(voteIDs[index]) else {
+                throw context.fail("a vote is for score \(voteIDs[index]), but there are \(targets)")
+            }
             votes[node].append(Vote(target: Int32(voteIDs[index]), weight: voteWeights[index]))
         }
         return votes
@@ -153,6 +160,8 @@ struct CompiledTrees: Sendable {
     func sums(_ x: [Float], rows: Int, columns: Int, targets: Int) -> (scores: [Float], voted: [Bool]) {
         var scores = [Float](repeating: 0, count: rows * targets)
         var voted = [Bool](repeating: false, count: rows * targets)
+        // Trees that are all single leaves read no feature, and their input may have no columns.
+        let x = x.isEmpty ? [0] : x
         x.withUnsafeBufferPointer { x in
             scores.withUnsafeMutableBufferPointer { scores in
                 voted.withUnsafeMutableBufferPointer { voted in

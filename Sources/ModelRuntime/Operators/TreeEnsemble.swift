@@ -20,8 +20,9 @@ struct TreeEnsembleRegressorKernel: Kernel {
     init(context: NodeContext) throws {
         input = try context.requireInput(0)
         output = context.outputSlots[0]
-        trees = try CompiledTrees(context: context, votePrefix: "target")
         targets = Int(try context.int("n_targets", default: 1))
+        guard targets >= 1 else { throw context.fail("n_targets must be at least 1") }
+        trees = try CompiledTrees(context: context, votePrefix: "target", targets: targets)
         baseValues = try context.floats("base_values", default: [])
         let aggregate = try context.string("aggregate_function", default: "SUM")
         guard aggregate == "SUM" || aggregate == "AVERAGE" else {
@@ -64,8 +65,8 @@ struct TreeEnsembleClassifierKernel: Kernel {
         input = try context.requireInput(0)
         labelOutput = context.outputSlots[0]
         scoreOutput = context.outputSlots.count > 1 ? context.outputSlots[1] : nil
-        trees = try CompiledTrees(context: context, votePrefix: "class")
         labels = try ClassLabels(context: context)
+        trees = try CompiledTrees(context: context, votePrefix: "class", targets: labels.count)
         baseValues = try context.floats("base_values", default: [])
         transform = try PostTransform(context: context)
         guard labels.count >= 2 else { throw context.fail("needs at least two class labels") }
