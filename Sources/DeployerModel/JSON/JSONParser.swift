@@ -369,6 +369,13 @@ public struct JSONParser {
         bytes.withUnsafeBufferPointer { buffer in
             var end = position
             var value = mantissa
+            // Eight digits at a time while they last (Python writes most floats with 16 or 17).
+            while end + 8 <= buffer.count {
+                let word = UInt64(littleEndian: UnsafeRawPointer(buffer.baseAddress! + end).loadUnaligned(as: UInt64.self))
+                guard let eight = eightDigits(word) else { break }
+                value = value &* 100_000_000 &+ eight
+                end += 8
+            }
             while end < buffer.count {
                 let digit = buffer[end] &- UInt8(ascii: "0")
                 guard digit < 10 else { break }
@@ -378,6 +385,18 @@ public struct JSONParser {
             mantissa = value
             return end
         }
+    }
+
+    /// The value of eight ASCII digits read as one little-endian word (the first digit in the
+    /// lowest byte), or nil when one of the bytes is not a digit; the SWAR steps of `fast_float`.
+    @inline(__always)
+    private static func eightDigits(_ word: UInt64) -> UInt64? {
+        guard ((word &+ 0x4646_4646_4646_4646) | (word &- 0x3030_3030_3030_3030)) & 0x8080_8080_8080_8080 == 0 else { return nil }
+        var value = word &- 0x3030_3030_3030_3030
+        value = value &* 10 &+ (value >> 8)
+        let mask: UInt64 = 0x0000_00FF_0000_00FF
+        value = ((value & mask) &* 0x000F_4240_0000_0064 &+ ((value >> 16) & mask) &* 0x0000_2710_0000_0001) >> 32
+        return value & 0xFFFF_FFFF
     }
 
     private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
