@@ -37,8 +37,10 @@ struct CompiledTrees: Sendable {
         var weight: Float
     }
 
-    /// Each tree's first node (`~index` when the tree is a single leaf).
+    /// Each tree's first node (`~index` when the tree is a single leaf), and the depth of all
+    /// its leaves when they are equally deep (-1 when they are not).
     var roots: [Int32] = []
+    var evenDepths: [Int32] = []
     var nodes: [Node] = []
     var votes: [Vote] = []
     var maxFeature = -1
@@ -103,6 +105,20 @@ struct CompiledTrees: Sendable {
             trees.append(treeIDs[index])
         }
         try refuseLoops(trees: trees, context: context)
+        evenDepths = roots.map(evenDepth(from:))
+    }
+
+    /// The depth of every leaf under `root` when they are all equally deep, else -1.
+    private func evenDepth(from root: Int32) -> Int32 {
+        var level = [root]
+        var depth: Int32 = 0
+        while level.allSatisfy({ $0 >= 0 }) {
+            level = level.flatMap { [nodes[Int($0)].trueChild, nodes[Int($0)].falseChild] }
+            depth += 1
+            // Branches that share a child (not a tree, though it has no loop) are walked row by row.
+            if level.count > nodes.count { return -1 }
+        }
+        return level.allSatisfy { $0 < 0 } ? depth : -1
     }
 
     /// Fails when a branch leads back to a node on its own way down (a walk would never reach a
@@ -190,36 +206,66 @@ struct CompiledTrees: Sendable {
 
     /// Walks every row down every tree with one branch test, adding each reached leaf's votes.
     /// Rows go in blocks, each tree over the whole block: consecutive walks and sums are then
-    /// independent (different rows), and each row still adds its trees in order.
+    /// independent (different rows), and each row still adds its trees in order. A tree whose
+    /// leaves are all equally deep is walked four rows at a time in lockstep, so that the four
+    /// chains of loads overlap; other trees row by row until a leaf.
     private func accumulate<Test: BranchTest>(_ walk: Walk, rows: Int, _: Test.Type) {
         let blockSize = 16
         nodes.withUnsafeBufferPointer { nodes in
             votes.withUnsafeBufferPointer { votes in
+                func add(_ leafReference: Int32, row: Int) {
+                    let leaf = nodes[Int(~leafReference)]
+                    let sums = row &* walk.targets
+                    for vote in votes[Int(leaf.trueChild)..<Int(leaf.trueChild &+ leaf.falseChild)] {
+                        walk.scores[sums &+ Int(vote.target)] += vote.weight
+                        walk.voted[sums &+ Int(vote.target)] = true
+                    }
+                }
+                let x = walk.x.baseAddress!
                 for blockStart in stride(from: 0, to: rows, by: blockSize) {
-                    let block = blockStart..<min(blockStart + blockSize, rows)
-                    for root in roots {
-                        for row in block {
-                            let features = walk.x.baseAddress! + row * walk.columns
+                    let blockEnd = min(blockStart + blockSize, rows)
+                    for (root, depth) in zip(roots, evenDepths) {
+                        var row = blockStart
+                        if depth >= 0 {
+                            while row + 4 <= blockEnd {
+                                let features = x + row * walk.columns
+                                var (first, second, third, fourth) = (root, root, root, root)
+                                for _ in 0..<depth {
+                                    first = Self.step(from: first, features, nodes, Test.self)
+                                    second = Self.step(from: second, features + walk.columns, nodes, Test.self)
+                                    third = Self.step(from: third, features + 2 * walk.columns, nodes, Test.self)
+                                    fourth = Self.step(from: fourth, features + 3 * walk.columns, nodes, Test.self)
+                                }
+                                add(first, row: row)
+                                add(second, row: row + 1)
+                                add(third, row: row + 2)
+                                add(fourth, row: row + 3)
+                                row += 4
+                            }
+                        }
+                        while row < blockEnd {
                             var index = root
-                            while index >= 0 {
-                                let node = nodes[Int(index)]
-                                let value = features[Int(node.feature)]
-                                // Without branches: which child a row takes is data, and a
-                                // mispredicted jump per node costs more than both selects.
-                                let goesTrue = Self.bit(Test.goesTrue(value, node)) | (Self.bit(value.isNaN) & Self.bit(node.missingGoesTrue))
-                                index = node.falseChild ^ ((node.trueChild ^ node.falseChild) & (0 &- goesTrue))
-                            }
-                            let leaf = nodes[Int(~index)]
-                            let sums = row &* walk.targets
-                            for vote in votes[Int(leaf.trueChild)..<Int(leaf.trueChild &+ leaf.falseChild)] {
-                                walk.scores[sums &+ Int(vote.target)] += vote.weight
-                                walk.voted[sums &+ Int(vote.target)] = true
-                            }
+                            while index >= 0 { index = Self.step(from: index, x + row * walk.columns, nodes, Test.self) }
+                            add(index, row: row)
+                            row += 1
                         }
                     }
                 }
             }
         }
+    }
+
+    /// One step down from the branch at `index` for the row whose features start at `features`.
+    /// Without a jump: which child a row takes is data, and a mispredicted jump per node costs
+    /// more than computing both.
+    @inline(__always)
+    private static func step<Test: BranchTest>(
+        from index: Int32, _ features: UnsafePointer<Float>, _ nodes: UnsafeBufferPointer<Node>, _: Test.Type
+    ) -> Int32 {
+        let node = nodes[Int(index)]
+        let value = features[Int(node.feature)]
+        let goesTrue = bit(Test.goesTrue(value, node)) | (bit(value.isNaN) & bit(node.missingGoesTrue))
+        return node.falseChild ^ ((node.trueChild ^ node.falseChild) & (0 &- goesTrue))
     }
 }
 
