@@ -6,21 +6,7 @@ import Testing
 @Suite struct LoadingTests {
     /// A tiny model built in Python with the onnx helper API (`script` sets `model`).
     static func model(_ script: String) async throws -> Data {
-        let python = try ParityCases.shell("bash", [ParityCases.repository.appendingPathComponent("hack/python-env.sh").path])
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("model-\(UUID().uuidString).onnx")
-        defer { try? FileManager.default.removeItem(at: output) }
-        let program = """
-            import onnx, sys
-            from onnx import helper, TensorProto
-            \(script)
-            onnx.save(model, sys.argv[1])
-            """
-        let file = output.appendingPathExtension("py")
-        try program.write(to: file, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: file) }
-        try ParityCases.shell(python, [file.path, output.path])
-        return try Data(contentsOf: output)
+        try TreeWalkTests.modelAndReference(script, rows: []).model
     }
 
     @Test func anUnsupportedOperatorIsRefusedNamingTheNodeAndOperator() async throws {

@@ -6,7 +6,8 @@ import Testing
 /// different depths, a tree that is a single leaf and missing values with and without a
 /// missing-value track, compared with onnxruntime on the same rows.
 @Suite struct TreeWalkTests {
-    /// Builds the model in Python and reads onnxruntime's output for `rows` (none when empty).
+    /// Builds the model in Python with the onnx helper API (`script` sets `model`) and reads
+    /// onnxruntime's output for `rows` (none when empty).
     static func modelAndReference(_ script: String, rows: [[Float]]) throws -> (model: Data, expected: [Float]) {
         let python = try ParityCases.shell("bash", [ParityCases.repository.appendingPathComponent("hack/python-env.sh").path])
             .trimmingCharacters(in: .whitespacesAndNewlines)
