@@ -53,10 +53,18 @@ import Testing
     }
 
     /// A loopback port nothing listens on (a server started there and stopped).
+    /// A port nothing listens on, for an outage the server later ends by starting there. It is
+    /// taken below the kernel's ephemeral range, which other tests' servers on port 0 draw from:
+    /// one of them taking it during the outage would leave the server unable to come back.
     func closedPort(_ server: LiveEventServer) async throws -> Int {
-        let running = try await server.start()
-        await running.stop()
-        return Int(running.url.split(separator: ":").last!)!
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<50 {
+            let port = Int.random(in: 20_000..<32_000, using: &generator)
+            guard let running = try? await server.start(port: port) else { continue }
+            await running.stop()
+            return port
+        }
+        throw CocoaError(.fileWriteUnknown)
     }
 
     @Test func eventsArriveInOrderPerRoutingKey() async throws {

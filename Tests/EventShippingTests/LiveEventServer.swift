@@ -28,7 +28,8 @@ final class LiveEventServer: Sendable {
         }
     }
 
-    /// Starts serving on `port` (0 picks a free one) and returns once it listens.
+    /// Starts serving on `port` (0 picks a free one) and returns once it listens; throws when
+    /// the server cannot start (the port is taken) instead of waiting for it forever.
     func start(port: Int = 0) async throws -> Running {
         let (listening, continuation) = AsyncStream.makeStream(of: String.self)
         let services = try EventServerAssembly.services(
@@ -37,9 +38,15 @@ final class LiveEventServer: Sendable {
             continuation.yield(url)
         }
         let group = ServiceGroup(services: services, logger: Logger(label: "test.eventserver"))
-        let task = Task { try await group.run() }
+        let task = Task {
+            defer { continuation.finish() }
+            try await group.run()
+        }
         var iterator = listening.makeAsyncIterator()
-        guard let url = await iterator.next() else { throw CocoaError(.fileReadUnknown) }
+        guard let url = await iterator.next() else {
+            try await task.value
+            throw CocoaError(.fileReadUnknown)
+        }
         return Running(url: url, group: group, task: task)
     }
 
