@@ -285,16 +285,10 @@ public struct JSONParser {
         return code
     }
 
-    /// 10^0 … 10^22: every one is exactly representable as a Double.
-    private static let exactPowersOfTen: [Double] = (0...22).reduce(into: []) { powers, exponent in
-        powers.append(exponent == 0 ? 1 : powers[exponent - 1] * 10)
-    }
-
     /// Numbers are read digit by digit. An integer of up to 18 digits is exact as Int64; a
-    /// decimal of up to 15 digits with a power of ten up to 22 is exact through one correctly
-    /// rounded multiplication or division (Clinger's fast path); one of up to 19 digits (as
-    /// Python and NumPy write floats) goes through `DecimalToDouble.eiselLemire`; anything else,
-    /// or what that cannot decide, through the C library's conversion of the text.
+    /// decimal of up to 19 digits (as Python and NumPy write floats) goes through
+    /// `DecimalToDouble.eiselLemire`; anything else, or what that cannot decide, through the C
+    /// library's conversion of the text.
     private mutating func parseNumber() throws -> JSONValue {
         let start = index
         let negative = bytes[index] == UInt8(ascii: "-")
@@ -341,10 +335,6 @@ public struct JSONParser {
             return .int(negative ? -Int64(mantissa) : Int64(mantissa))
         }
         let scale = exponent - fractionDigits
-        if !isInteger, digits <= 15, abs(scale) <= 22 {
-            let magnitude = scale < 0 ? Double(mantissa) / Self.exactPowersOfTen[-scale] : Double(mantissa) * Self.exactPowersOfTen[scale]
-            return .double(negative ? -magnitude : magnitude)
-        }
         if isInteger, let number = Int64(String(decoding: bytes[start..<index], as: UTF8.self)) { return .int(number) }
         if !isInteger, digits <= 19, let magnitude = DecimalToDouble.eiselLemire(mantissa, exponent: scale) {
             return .double(negative ? -magnitude : magnitude)
