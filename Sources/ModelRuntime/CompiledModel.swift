@@ -8,7 +8,11 @@ public struct CompiledModel: Sendable {
     public let outputs: [ValueInfo]
     /// The class labels of the model's classifier (its `classlabels_*`, or ZipMap's), in score order.
     public let classLabels: [String]?
+    /// How the feature mapping hands the inputs over (see `ModelFeed`), in `evaluate(feeds:)`'s order.
+    public let feeds: [ModelFeed]
     private let kernels: [any Kernel]
+    /// `kernels` without those of the nodes the feeds do.
+    private let kernelsAfterFeeds: [any Kernel]
     private let initialSlots: [Tensor?]
     /// The slots of the inputs and outputs, in their order.
     private let inputSlots: [Int]
@@ -57,7 +61,10 @@ public struct CompiledModel: Sendable {
             throw ModelError.invalidModel("output \"\(output.name)\" is never produced")
         }
         outputSlots = graph.outputs.map { slot(for: $0.name) }
+        let (feeds, fusedNodes) = Self.feeds(of: graph, slot: slot(for:))
+        self.feeds = feeds
         self.kernels = kernels
+        kernelsAfterFeeds = kernels.indices.filter { !fusedNodes.contains($0) }.map { kernels[$0] }
         self.classLabels = classLabels
         initialSlots = initial
         inputs = graph.inputs
@@ -80,6 +87,16 @@ public struct CompiledModel: Sendable {
         var slots = initialSlots
         for (index, tensor) in zip(inputSlots, tensors) { slots[index] = tensor }
         for kernel in kernels { try kernel.run(&slots) }
+        return try outputSlots.map { try slots.value($0) }
+    }
+
+    /// Scores a batch: one tensor per feed, in the order of `feeds` (a feed of several inputs
+    /// gives their columns side by side); the outputs in the order of `outputs`.
+    public func evaluate(feeds tensors: [Tensor]) throws -> [Tensor] {
+        guard tensors.count == feeds.count else { throw ModelError.typeMismatch("\(tensors.count) feeds for a model of \(feeds.count)") }
+        var slots = initialSlots
+        for (feed, tensor) in zip(feeds, tensors) { slots[feed.slot] = tensor }
+        for kernel in kernelsAfterFeeds { try kernel.run(&slots) }
         return try outputSlots.map { try slots.value($0) }
     }
 

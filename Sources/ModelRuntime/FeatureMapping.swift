@@ -32,6 +32,8 @@ public struct FeatureMapping: Sendable {
     let layout: Layout
     /// The position of each feature the model takes, by name.
     private let positionOfFeature: [String: Int]
+    /// The model inputs of each of the model's feeds (`CompiledModel.feeds`), for `.perFeature`.
+    private let feedInputs: [[Int]]
 
     /// The feature names the model takes, in column order.
     public var featureNames: [String] { Self.names(in: layout) }
@@ -65,34 +67,31 @@ public struct FeatureMapping: Sendable {
             }
             layout = .perFeature(model.inputs)
         }
+        feedInputs = model.feeds.map(\.inputs)
         positionOfFeature = Dictionary(Self.names(in: layout).enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    /// The model inputs for a batch of queries, by input name.
+    /// The model inputs for a batch of queries, one tensor per input, by input name (for
+    /// `CompiledModel.evaluate(_:)`).
     public func inputs(for rows: [[String: FeatureValue]]) throws -> [String: Tensor] {
-        let names: [String] = switch layout {
-        case .perFeature(let inputs): inputs.map(\.name)
-        case .tensor(let input, _): [input.name]
-        }
-        return Dictionary(uniqueKeysWithValues: zip(names, try inputs(for: FeatureRecords(rows))))
-    }
-
-    /// The model inputs for a batch of records, in the model's input order: each value goes
-    /// straight into its column; a feature the model does not take is skipped.
-    public func inputs(for records: FeatureRecords) throws -> [Tensor] {
-        let positions = records.names.map { positionOfFeature[$0] ?? -1 }
-        let rows = records.count
         switch layout {
         case .perFeature(let inputs):
-            var columns = inputs.map { ColumnBuilder(feature: $0.name, type: $0.elementType, rows: rows) }
-            for row in 0..<rows {
-                for cell in records.cells(of: row) {
-                    let position = positions[cell.column]
-                    if position >= 0 { try columns[position].set(cell.value, row: row) }
-                }
-            }
-            return try columns.map { try $0.tensor() }
-        case .tensor(let input, let columns):
+            let tensors = try tensors(for: FeatureRecords(rows), groups: inputs.indices.map { [$0] })
+            return Dictionary(uniqueKeysWithValues: zip(inputs.map(\.name), tensors))
+        case .tensor(let input, _):
+            return [input.name: try feeds(for: FeatureRecords(rows))[0]]
+        }
+    }
+
+    /// The model's feeds for a batch of records, in the order of `CompiledModel.feeds`: each
+    /// value goes straight into its column; a feature the model does not take is skipped.
+    public func feeds(for records: FeatureRecords) throws -> [Tensor] {
+        switch layout {
+        case .perFeature:
+            return try tensors(for: records, groups: feedInputs)
+        case .tensor(_, let columns):
+            let positions = records.names.map { positionOfFeature[$0] ?? -1 }
+            let rows = records.count
             var values = [Float](repeating: .nan, count: rows * columns.count)
             for row in 0..<rows {
                 for cell in records.cells(of: row) {
@@ -104,32 +103,51 @@ public struct FeatureMapping: Sendable {
         }
     }
 
-    /// One per-feature input being filled: absent values stay missing (NaN, or "" for strings).
-    /// Only the array of the input's type is used.
+    /// One tensor per group of per-feature inputs (a group of several is float columns side by side).
+    private func tensors(for records: FeatureRecords, groups: [[Int]]) throws -> [Tensor] {
+        guard case .perFeature(let inputs) = layout else { preconditionFailure("per-feature inputs only") }
+        let rows = records.count
+        var place = [(group: Int, column: Int)](repeating: (-1, 0), count: inputs.count)
+        for (group, members) in groups.enumerated() {
+            for (column, input) in members.enumerated() { place[input] = (group, column) }
+        }
+        let cellPlaces = records.names.map { name in positionOfFeature[name].map { (place[$0], inputs[$0].name) } }
+        var builders = groups.map { ColumnBuilder(type: inputs[$0[0]].elementType, rows: rows, width: $0.count) }
+        for row in 0..<rows {
+            for cell in records.cells(of: row) {
+                guard let ((group, column), feature) = cellPlaces[cell.column] else { continue }
+                try builders[group].set(cell.value, row: row, column: column, feature: feature)
+            }
+        }
+        return try zip(builders, groups).map { try $0.tensor(feature: inputs[$1[0]].name) }
+    }
+
+    /// The columns of one feed being filled: absent values stay missing (NaN, or "" for
+    /// strings). Only the array of the feed's type is used; only float feeds have several columns.
     private struct ColumnBuilder {
-        let feature: String
         let type: ElementType
         let rows: Int
+        let width: Int
         var floats: [Float] = []
         var strings: [String] = []
         var int64s: [Int64] = []
         /// Which records gave an integer input (it has no missing value).
         var given: [Bool] = []
 
-        init(feature: String, type: ElementType, rows: Int) {
-            self.feature = feature
+        init(type: ElementType, rows: Int, width: Int) {
             self.type = type
             self.rows = rows
+            self.width = width
             switch type {
             case .string: strings = Array(repeating: "", count: rows)
             case .int64:
                 int64s = Array(repeating: 0, count: rows)
                 given = Array(repeating: false, count: rows)
-            default: floats = Array(repeating: .nan, count: rows)
+            default: floats = Array(repeating: .nan, count: rows * width)
             }
         }
 
-        mutating func set(_ value: FeatureValue, row: Int) throws {
+        mutating func set(_ value: FeatureValue, row: Int, column: Int, feature: String) throws {
             switch type {
             case .string:
                 switch value {
@@ -145,18 +163,18 @@ public struct FeatureMapping: Sendable {
                 int64s[row] = Int64(number)
                 given[row] = true
             default:
-                floats[row] = try FeatureMapping.number(value, feature: feature)
+                floats[row * width + column] = try FeatureMapping.number(value, feature: feature)
             }
         }
 
-        /// The column; every record must give an integer input.
-        func tensor() throws -> Tensor {
+        /// The feed's tensor; every record must give an integer input (`feature`).
+        func tensor(feature: String) throws -> Tensor {
             switch type {
             case .string: return Tensor(.string(strings), shape: [rows, 1])
             case .int64:
                 guard given.allSatisfy({ $0 }) else { throw FeatureError(feature: feature, reason: "an integer is expected") }
                 return Tensor(.int64(int64s), shape: [rows, 1])
-            default: return Tensor(.float(floats), shape: [rows, 1])
+            default: return Tensor(.float(floats), shape: [rows, width])
             }
         }
     }

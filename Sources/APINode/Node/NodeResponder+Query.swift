@@ -18,7 +18,8 @@ extension NodeResponder {
     static func body(of request: Request) async -> [UInt8]? {
         let limit = NodeServer.maximumQueryBytes
         var bytes: [UInt8] = []
-        if let length = request.headers[.contentLength].flatMap(Int.init) {
+        // The first field itself: the subscript joins every value of the name into a new string.
+        if let length = request.headers.first(where: { $0.name == .contentLength }).flatMap({ Int($0.value) }) {
             guard length <= limit else { return nil }
             bytes.reserveCapacity(length)
         }

@@ -108,6 +108,11 @@ struct NodeResponder: HTTPResponder {
 
     func respond(to request: Request, context: Context) async throws -> Response {
         let path = request.uri.path
+        if let (service, endpoint, verb) = Self.publicQuery(path), platform?.route(method: request.method.rawValue, path: path) == nil {
+            guard let bytes = await Self.body(of: request) else { return tooLarge }
+            let (answer, requestID) = await query(request, service: service, endpoint: endpoint, verb: verb, body: bytes)
+            return json(answer.status, bytes: answer.bytes, requestID: requestID)
+        }
         let segments = path.split(separator: "/").map(String.init)
         if segments == ["isAlive"] {
             let draining = FileManager.default.fileExists(atPath: runtime.dataDirectory.appendingPathComponent("apinode-not-alive.txt").path)
@@ -121,11 +126,6 @@ struct NodeResponder: HTTPResponder {
         if let platform, let route = platform.route(method: request.method.rawValue, path: path) {
             return await platformResponse(request, platform: platform, route: route)
         }
-        if segments.count == 6, segments[0...2] == ["public", "api", "v1"] {
-            guard let bytes = await Self.body(of: request) else { return tooLarge }
-            let (answer, requestID) = await query(request, service: segments[3], endpoint: segments[4], verb: segments[5], body: bytes)
-            return json(answer.status, bytes: answer.bytes, requestID: requestID)
-        }
         if segments.count >= 2, segments[0...1] == ["admin", "api"] {
             // The handshake verified any certificate presented; here one must have been.
             if adminNeedsClientCertificate, (try? await context.channel.nioSSL_peerCertificate().get()) == nil {
@@ -134,6 +134,18 @@ struct NodeResponder: HTTPResponder {
             return try await adminResponse(request, path: Array(segments.dropFirst(2)))
         }
         return json(404, QueryError(status: 404, errorType: "NotFound", message: "no such path \(path)").body)
+    }
+
+    /// The service, endpoint and verb of a `/public/api/v1/{service}/{endpoint}/{verb}` path
+    /// (empty segments skipped, as for every other path), read without splitting the whole path.
+    static func publicQuery(_ path: String) -> (service: String, endpoint: String, verb: String)? {
+        var segments = path.utf8.split(separator: UInt8(ascii: "/"), maxSplits: 6, omittingEmptySubsequences: true)[...]
+        guard segments.count == 6 else { return nil }
+        for expected in ["public", "api", "v1"] {
+            guard segments.removeFirst().elementsEqual(expected.utf8) else { return nil }
+        }
+        let names = segments.map { String(Substring($0)) }
+        return (names[0], names[1], names[2])
     }
 
     private func adminResponse(_ request: Request, path: [String]) async throws -> Response {

@@ -136,9 +136,9 @@ public struct PublicAPI: Sendable {
         let scored: ScoredRows
         let prepared: ContinuousClock.Instant
         do {
-            let inputs = try endpoint.features.inputs(for: request.records)
+            let feeds = try endpoint.features.feeds(for: request.records)
             prepared = ContinuousClock.now
-            scored = try endpoint.reader.read(try endpoint.model.evaluate(inputs: inputs), rows: request.records.count)
+            scored = try endpoint.reader.read(try endpoint.model.evaluate(feeds: feeds), rows: request.records.count)
         } catch let error as FeatureError {
             throw QueryError.badRequest(error.description, details: ["feature": .string(error.feature)])
         } catch let error as ModelError {
