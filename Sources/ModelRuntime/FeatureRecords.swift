@@ -28,6 +28,13 @@ public struct FeatureRecords: Sendable {
         }
     }
 
+    /// Makes room for `columns` names and their cells in one record without growing.
+    public mutating func reserveCapacity(columns: Int) {
+        names.reserveCapacity(columns)
+        cells.reserveCapacity(columns)
+        recordEnds.reserveCapacity(1)
+    }
+
     /// The number of records.
     public var count: Int { recordEnds.count }
 

@@ -56,4 +56,26 @@ import Testing
         let array = try await ask("predict", "[1]")
         #expect(array.status == 400 && array.body["message"]?.stringValue?.contains("JSON object") == true)
     }
+
+    @Test func wideRecordsFindTheirColumnsByNameWhateverTheSpelling() throws {
+        // Up to 16 columns are found by a scan, more by a table: a repeated name, even escaped,
+        // is refused on both sides of the switch, and every record lands in the right columns.
+        let names = (0..<20).map { "x\($0)" }
+        func body(_ pairs: [(String, Int)]) -> [UInt8] {
+            Array(("{\"items\":[" + [pairs, pairs.reversed()].map { record in
+                "{\"features\":{" + record.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}}"
+            }.joined(separator: ",") + "]}").utf8)
+        }
+        let request = try PredictionRequest(body: body(names.enumerated().map { ($1, $0) }), multi: true)
+        #expect(request.records.names == names && request.records.count == 2)
+        for record in 0..<2 {
+            let missing = request.records.missing(names + ["x20"], in: record)
+            #expect(missing == ["x20"])
+        }
+        // "x3" among 5 columns (scan), "x18" among 20 (table), each spelled with an escape.
+        for (count, repeated) in [(5, #"x\u0033"#), (20, #"x1\u0038"#)] {
+            let pairs = names.prefix(count).enumerated().map { ($1, $0) } + [(repeated, 0)]
+            #expect(throws: JSONSyntaxError.self) { try PredictionRequest(body: body(pairs), multi: true) }
+        }
+    }
 }

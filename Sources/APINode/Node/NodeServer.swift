@@ -137,15 +137,39 @@ struct NodeResponder: HTTPResponder {
     }
 
     /// The service, endpoint and verb of a `/public/api/v1/{service}/{endpoint}/{verb}` path
-    /// (empty segments skipped, as for every other path), read without splitting the whole path.
+    /// (empty segments skipped, as for every other path), read in one scan without an array.
     static func publicQuery(_ path: String) -> (service: String, endpoint: String, verb: String)? {
-        var segments = path.utf8.split(separator: UInt8(ascii: "/"), maxSplits: 6, omittingEmptySubsequences: true)[...]
-        guard segments.count == 6 else { return nil }
-        for expected in ["public", "api", "v1"] {
-            guard segments.removeFirst().elementsEqual(expected.utf8) else { return nil }
+        var names = (service: "", endpoint: "", verb: "")
+        var count = 0
+        func take(_ segment: Range<String.Index>) -> Bool {
+            defer { count += 1 }
+            switch count {
+            case 0: return path.utf8[segment].elementsEqual("public".utf8)
+            case 1: return path.utf8[segment].elementsEqual("api".utf8)
+            case 2: return path.utf8[segment].elementsEqual("v1".utf8)
+            case 3: names.service = String(path[segment])
+            case 4: names.endpoint = String(path[segment])
+            case 5: names.verb = String(path[segment])
+            default: return false
+            }
+            return true
         }
-        let names = segments.map { String(Substring($0)) }
-        return (names[0], names[1], names[2])
+        let utf8 = path.utf8
+        var start: String.Index?
+        var index = utf8.startIndex
+        while index < utf8.endIndex {
+            if utf8[index] == UInt8(ascii: "/") {
+                if let segmentStart = start {
+                    guard take(segmentStart..<index) else { return nil }
+                    start = nil
+                }
+            } else if start == nil {
+                start = index
+            }
+            index = utf8.index(after: index)
+        }
+        if let segmentStart = start, !take(segmentStart..<utf8.endIndex) { return nil }
+        return count == 6 ? names : nil
     }
 
     private func adminResponse(_ request: Request, path: [String]) async throws -> Response {

@@ -48,7 +48,7 @@ public struct QueryEvent: Sendable {
         field("service", .string(service), into: &output)
         field("endpoint", .string(endpoint), into: &output)
         output += Self.statusKey
-        output += Array(String(answer.status).utf8)
+        JSONValue.writeInteger(Int64(answer.status), into: &output)
         output += Self.timingKey
         Self.writeMilliseconds(elapsed, into: &output)
         output.append(UInt8(ascii: "}"))
@@ -106,9 +106,11 @@ public struct QueryEvent: Sendable {
     }
 
     private func field(_ name: StaticString, _ value: JSONValue, into output: inout [UInt8]) {
-        output += [UInt8(ascii: ","), UInt8(ascii: "\"")]
+        output.append(UInt8(ascii: ","))
+        output.append(UInt8(ascii: "\""))
         output += UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
-        output += [UInt8(ascii: "\""), UInt8(ascii: ":")]
+        output.append(UInt8(ascii: "\""))
+        output.append(UInt8(ascii: ":"))
         value.write(into: &output, sortingKeys: false)
     }
 
@@ -136,9 +138,12 @@ public struct QueryEvent: Sendable {
     /// Milliseconds with three decimals, from whole microseconds (no floating point).
     static func writeMilliseconds(_ duration: Duration, into output: inout [UInt8]) {
         let microseconds = max(0, duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000)
-        output += Array(String(microseconds / 1000).utf8)
+        JSONValue.writeInteger(microseconds / 1000, into: &output)
         let fraction = microseconds % 1000
-        output += [UInt8(ascii: "."), UInt8(ascii: "0") + UInt8(fraction / 100), UInt8(ascii: "0") + UInt8(fraction / 10 % 10), UInt8(ascii: "0") + UInt8(fraction % 10)]
+        output.append(UInt8(ascii: "."))
+        output.append(UInt8(ascii: "0") + UInt8(fraction / 100))
+        output.append(UInt8(ascii: "0") + UInt8(fraction / 10 % 10))
+        output.append(UInt8(ascii: "0") + UInt8(fraction % 10))
     }
 
     /// The caller's `X-Request-ID` when it is usable (1 to 128 visible ASCII characters),

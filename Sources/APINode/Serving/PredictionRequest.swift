@@ -47,16 +47,24 @@ struct PredictionRequest: Sendable {
         var records = FeatureRecords()
         var loggedFeatures: [UInt8]?
         var problem: QueryError?
-        /// Each column's name as first written in the body, and its columns by name.
+        /// Each column's name as first written in the body.
         var rawNames: [Range<Int>] = []
-        var columnOfName: [String: Int] = [:]
-        /// The previous record's columns in order, and the last record that set each column.
+        /// The columns by name, once there are more than `scanLimit` (fewer are found by a scan
+        /// of the names: no hashing and no table for the usual record).
+        var columnOfName: [String: Int]?
+        static let scanLimit = 16
+        /// The previous record's columns in order (and a spare array for the next record's), and
+        /// the last record that set each column.
         var previousOrder: [Int] = []
+        var spareOrder: [Int] = []
         var lastRecordOfColumn: [Int] = []
 
         init(parser: JSONParser, multi: Bool) {
             self.parser = parser
             self.multi = multi
+            rawNames.reserveCapacity(Self.scanLimit)
+            lastRecordOfColumn.reserveCapacity(Self.scanLimit)
+            records.reserveCapacity(columns: Self.scanLimit)
         }
 
         mutating func readBody() throws {
@@ -168,8 +176,10 @@ struct PredictionRequest: Sendable {
 
         private mutating func readRecord() throws {
             let record = records.count
-            var order: [Int] = []
-            order.reserveCapacity(previousOrder.count)
+            var order = spareOrder
+            spareOrder = []
+            order.removeAll(keepingCapacity: true)
+            order.reserveCapacity(max(previousOrder.count, Self.scanLimit))
             if try parser.open(UInt8(ascii: "{"), closing: UInt8(ascii: "}")) {
                 repeat {
                     let column = try column(at: order.count)
@@ -189,6 +199,7 @@ struct PredictionRequest: Sendable {
                 } while try parser.nextMember(closing: UInt8(ascii: "}"))
             }
             records.endRecord()
+            spareOrder = previousOrder
             previousOrder = order
         }
 
@@ -200,11 +211,15 @@ struct PredictionRequest: Sendable {
                 if Self.equal(parser.bytes, rawNames[expected], raw) { return expected }
             }
             let name = try parser.string(raw: raw)
-            if let column = columnOfName[name] { return column }
+            if let column = columnOfName.map({ $0[name] }) ?? records.names.firstIndex(of: name) { return column }
             let column = records.addColumn(named: name)
-            columnOfName[name] = column
             rawNames.append(raw)
             lastRecordOfColumn.append(-1)
+            if columnOfName != nil {
+                columnOfName?[name] = column
+            } else if records.names.count > Self.scanLimit {
+                columnOfName = Dictionary(uniqueKeysWithValues: records.names.enumerated().map { ($1, $0) })
+            }
             return column
         }
 

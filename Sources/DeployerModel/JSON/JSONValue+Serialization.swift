@@ -14,12 +14,28 @@ extension JSONValue {
     /// The serialized JSON as a string.
     public var jsonString: String { String(decoding: serialized(), as: UTF8.self) }
 
+    /// Appends the decimal digits of `number` (and its sign) to `output`, without a string.
+    public static func writeInteger(_ number: Int64, into output: inout [UInt8]) {
+        if number < 0 { output.append(UInt8(ascii: "-")) }
+        var magnitude = number.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 20 digits at most, last digit first
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            for position in stride(from: count - 1, through: 0, by: -1) { output.append(buffer[position]) }
+        }
+    }
+
     /// Appends the compact JSON form of this value to `output`.
     public func write(into output: inout [UInt8], sortingKeys: Bool = true) {
         switch self {
         case .null: output.append(contentsOf: "null".utf8)
         case .bool(let flag): output.append(contentsOf: (flag ? "true" : "false").utf8)
-        case .int(let number): output.append(contentsOf: String(number).utf8)
+        case .int(let number): Self.writeInteger(number, into: &output)
         case .double(let number): Self.writeDouble(number, into: &output)
         case .string(let text): Self.writeString(text, into: &output)
         case .array(let elements):

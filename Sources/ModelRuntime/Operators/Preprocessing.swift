@@ -87,21 +87,22 @@ struct OneHotEncoderKernel: Kernel {
 
     func run(_ slots: inout [Tensor?]) throws {
         let tensor = try slots.value(input)
-        let positions: [Int?]
-        if case .string(let values) = tensor.storage {
-            positions = values.map { stringCategories[$0] }
-        } else {
-            positions = try tensor.int64s().map { intCategories[$0] }
-        }
-        var result = [Float](repeating: 0, count: positions.count * width)
-        for (row, position) in positions.enumerated() {
+        var result = [Float](repeating: 0, count: tensor.count * width)
+        func mark(_ row: Int, _ position: Int?) throws {
             if let position {
                 result[row * width + position] = 1
             } else if !unknownIsZeros {
                 throw ModelError.typeMismatch("OneHotEncoder: a value is not one of the known categories")
             }
         }
-        slots[output] = Tensor(.float(result), shape: tensor.shape + [width])
+        if case .string(let values) = tensor.storage {
+            for (row, value) in values.enumerated() { try mark(row, stringCategories[value]) }
+        } else {
+            for (row, value) in try tensor.int64s().enumerated() { try mark(row, intCategories[value]) }
+        }
+        var shape = tensor.shape
+        shape.append(width)
+        slots[output] = Tensor(.float(result), shape: shape)
     }
 }
 

@@ -11,27 +11,41 @@ struct ConcatKernel: Kernel {
     }
 
     func run(_ slots: inout [Tensor?]) throws {
-        let tensors = try inputs.map { try slots.value($0) }
-        guard let first = tensors.first else { throw ModelError.typeMismatch("Concat without inputs") }
+        guard let firstSlot = inputs.first else { throw ModelError.typeMismatch("Concat without inputs") }
+        let first = try slots.value(firstSlot)
         let rank = first.shape.count
         let axis = self.axis < 0 ? self.axis + rank : self.axis
-        guard axis >= 0, axis < rank, tensors.allSatisfy({ $0.shape.count == rank }) else {
-            throw ModelError.typeMismatch("Concat: inputs of different ranks or a bad axis")
+        guard axis >= 0, axis < rank else { throw ModelError.typeMismatch("Concat: inputs of different ranks or a bad axis") }
+        var kinds = (strings: 0, int64s: 0)
+        var length = 0
+        var outputWidth = 0
+        for slot in inputs {
+            let tensor = try slots.value(slot)
+            guard tensor.shape.count == rank else { throw ModelError.typeMismatch("Concat: inputs of different ranks or a bad axis") }
+            length += tensor.shape[axis]
+            outputWidth += Self.width(of: tensor, from: axis)
+            switch tensor.storage {
+            case .string: kinds.strings += 1
+            case .int64: kinds.int64s += 1
+            default: break
+            }
         }
-        let outer = first.shape[..<axis].reduce(1, *)
-        let inner = tensors.map { $0.shape[axis...].reduce(1, *) }
+        guard kinds.strings == 0 || kinds.strings == inputs.count else {
+            throw ModelError.typeMismatch("Concat: strings and numbers cannot be joined")
+        }
         var shape = first.shape
-        shape[axis] = tensors.map { $0.shape[axis] }.reduce(0, +)
+        shape[axis] = length
+        let outer = first.shape[..<axis].reduce(1, *)
         // Each input's blocks are copied to their place in the output, input by input.
-        let outputWidth = inner.reduce(0, +)
-        func gather<T>(_ arrays: [[T]]) -> [T] {
+        func gather<T>(_ elements: (Tensor) -> [T]) -> [T] {
             [T](unsafeUninitializedCapacity: outer * outputWidth) { result, count in
                 var offset = 0
-                for (array, width) in zip(arrays, inner) {
-                    array.withUnsafeBufferPointer { source in
+                for slot in inputs {
+                    let tensor = slots[slot]!
+                    let width = Self.width(of: tensor, from: axis)
+                    elements(tensor).withUnsafeBufferPointer { source in
                         for block in 0..<outer {
-                            let target = result.baseAddress! + block * outputWidth + offset
-                            target.initialize(from: source.baseAddress! + block * width, count: width)
+                            (result.baseAddress! + block * outputWidth + offset).initialize(from: source.baseAddress! + block * width, count: width)
                         }
                     }
                     offset += width
@@ -39,13 +53,19 @@ struct ConcatKernel: Kernel {
                 count = outer * outputWidth
             }
         }
-        if case .string = first.storage {
-            slots[output] = Tensor(.string(gather(try tensors.map { try $0.strings() })), shape: shape)
-        } else if case .int64 = first.storage, tensors.allSatisfy({ if case .int64 = $0.storage { true } else { false } }) {
-            slots[output] = Tensor(.int64(gather(try tensors.map { try $0.int64s() })), shape: shape)
+        // The element kinds were checked above, so no conversion below can fail.
+        if kinds.strings > 0 {
+            slots[output] = Tensor(.string(gather { (try? $0.strings()) ?? [] }), shape: shape)
+        } else if kinds.int64s == inputs.count {
+            slots[output] = Tensor(.int64(gather { (try? $0.int64s()) ?? [] }), shape: shape)
         } else {
-            slots[output] = Tensor(.float(gather(try tensors.map { try $0.floats() })), shape: shape)
+            slots[output] = Tensor(.float(gather { (try? $0.floats()) ?? [] }), shape: shape)
         }
+    }
+
+    /// Elements of one block of `tensor` from `axis` on.
+    private static func width(of tensor: Tensor, from axis: Int) -> Int {
+        tensor.shape[axis...].reduce(1, *)
     }
 }
 
@@ -54,16 +74,23 @@ struct ReshapeKernel: Kernel {
     let input: Int
     let shapeInput: Int
     let output: Int
+    /// The requested shape when it is a constant (as converters write it): read once, at load.
+    let constantShape: [Int]?
 
     init(context: NodeContext) throws {
         input = try context.requireInput(0)
         shapeInput = try context.requireInput(1)
         output = context.outputSlots[0]
+        constantShape = try context.constants[shapeInput].map { try $0.int64s().map(Int.init) }
     }
 
     func run(_ slots: inout [Tensor?]) throws {
         var tensor = try slots.value(input)
-        let requested = try slots.value(shapeInput).int64s().map(Int.init)
+        let requested = try constantShape ?? slots.value(shapeInput).int64s().map(Int.init)
+        if tensor.shape == requested {
+            slots[output] = tensor
+            return
+        }
         var shape = requested.enumerated().map { axis, size in size == 0 && axis < tensor.shape.count ? tensor.shape[axis] : size }
         if let unknown = shape.firstIndex(of: -1) {
             let known = shape.enumerated().filter { $0.offset != unknown }.map(\.element).reduce(1, *)
