@@ -36,7 +36,7 @@ public struct FeatureMapping: Sendable {
     private let feedInputs: [[Int]]
 
     /// The feature names the model takes, in column order.
-    public var featureNames: [String] { Self.names(in: layout) }
+    public let featureNames: [String]
 
     private static func names(in layout: Layout) -> [String] {
         switch layout {
@@ -68,7 +68,8 @@ public struct FeatureMapping: Sendable {
             layout = .perFeature(model.inputs)
         }
         feedInputs = model.feeds.map(\.inputs)
-        positionOfFeature = Dictionary(Self.names(in: layout).enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        featureNames = Self.names(in: layout)
+        positionOfFeature = Dictionary(featureNames.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// The model inputs for a batch of queries, one tensor per input, by input name (for

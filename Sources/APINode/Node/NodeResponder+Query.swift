@@ -41,15 +41,16 @@ extension NodeResponder {
     {
         let started = ContinuousClock.now
         let table = runtime.table
+        let service = table.services[serviceID]
         let query = Self.query(request.uri.query ?? "")
-        let tuning = table.services[serviceID]?.tuning[endpointID] ?? .defaults
+        let tuning = service?.tuning[endpointID] ?? .defaults
         let pool = pools.pool(service: serviceID, endpoint: endpointID, tuning: tuning)
         let publicAPI = self.publicAPI
         let forcedGeneration = request.headers[Self.forcedGenerationHeader]
         var caller: String?
         var generator = QueryRandom()
         let requestID = QueryEvent.requestID(given: request.headers[Self.requestIDHeader], using: &generator)
-        if let gate = table.services[serviceID]?.callerGate {
+        if let gate = service?.callerGate {
             switch await gate.admit(request.headers[.authorization], endpoint: endpointID, adminKeys: admin.keys) {
             case .allowed(let id): caller = id
             case .unauthorized:
@@ -75,7 +76,6 @@ extension NodeResponder {
             answer = PublicAPI.Answer(status: 500, body: QueryError(status: 500, errorType: "InternalError", message: "\(error)").body, generation: nil)
         }
         let elapsed = ContinuousClock.now - started
-        let service = table.services[serviceID]
         let endpoint = service?.endpoints.contains(endpointID) == true ? endpointID : "unknown"
         metrics.record(
             service: service == nil ? "unknown" : serviceID, endpoint: endpoint, generation: answer.generation ?? "none", status: answer.status,

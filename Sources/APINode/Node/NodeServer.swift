@@ -139,37 +139,38 @@ struct NodeResponder: HTTPResponder {
     /// The service, endpoint and verb of a `/public/api/v1/{service}/{endpoint}/{verb}` path
     /// (empty segments skipped, as for every other path), read in one scan without an array.
     static func publicQuery(_ path: String) -> (service: String, endpoint: String, verb: String)? {
-        var names = (service: "", endpoint: "", verb: "")
-        var count = 0
-        func take(_ segment: Range<String.Index>) -> Bool {
-            defer { count += 1 }
-            switch count {
-            case 0: return path.utf8[segment].elementsEqual("public".utf8)
-            case 1: return path.utf8[segment].elementsEqual("api".utf8)
-            case 2: return path.utf8[segment].elementsEqual("v1".utf8)
-            case 3: names.service = String(path[segment])
-            case 4: names.endpoint = String(path[segment])
-            case 5: names.verb = String(path[segment])
-            default: return false
-            }
-            return true
-        }
-        let utf8 = path.utf8
-        var start: String.Index?
-        var index = utf8.startIndex
-        while index < utf8.endIndex {
-            if utf8[index] == UInt8(ascii: "/") {
-                if let segmentStart = start {
-                    guard take(segmentStart..<index) else { return nil }
-                    start = nil
+        var path = path
+        return path.withUTF8 { bytes in
+            var names = (service: "", endpoint: "", verb: "")
+            var count = 0
+            func take(_ segment: Range<Int>) -> Bool {
+                defer { count += 1 }
+                let text = UnsafeBufferPointer(rebasing: bytes[segment])
+                switch count {
+                case 0: return text.elementsEqual("public".utf8)
+                case 1: return text.elementsEqual("api".utf8)
+                case 2: return text.elementsEqual("v1".utf8)
+                case 3: names.service = String(decoding: text, as: UTF8.self)
+                case 4: names.endpoint = String(decoding: text, as: UTF8.self)
+                case 5: names.verb = String(decoding: text, as: UTF8.self)
+                default: return false
                 }
-            } else if start == nil {
-                start = index
+                return true
             }
-            index = utf8.index(after: index)
+            var start: Int?
+            for index in 0..<bytes.count {
+                if bytes[index] == UInt8(ascii: "/") {
+                    if let segmentStart = start {
+                        guard take(segmentStart..<index) else { return nil }
+                        start = nil
+                    }
+                } else if start == nil {
+                    start = index
+                }
+            }
+            if let segmentStart = start, !take(segmentStart..<bytes.count) { return nil }
+            return count == 6 ? names : nil
         }
-        if let segmentStart = start, !take(segmentStart..<utf8.endIndex) { return nil }
-        return count == 6 ? names : nil
     }
 
     private func adminResponse(_ request: Request, path: [String]) async throws -> Response {

@@ -155,21 +155,23 @@ public struct QueryEvent: Sendable {
 
     /// A random (version 4) UUID in its lowercase text form.
     static func requestID(using generator: inout some RandomNumberGenerator) -> String {
-        var bytes = withUnsafeBytes(of: (generator.next() as UInt64, generator.next() as UInt64)) { Array($0) }
-        bytes[6] = bytes[6] & 0x0F | 0x40  // version 4
-        bytes[8] = bytes[8] & 0x3F | 0x80  // RFC 4122 variant
-        return String(unsafeUninitializedCapacity: 36) { text in
-            var position = 0
-            for (index, byte) in bytes.enumerated() {
-                if index == 4 || index == 6 || index == 8 || index == 10 {
-                    text[position] = UInt8(ascii: "-")
-                    position += 1
+        var random = (generator.next() as UInt64, generator.next() as UInt64)
+        return withUnsafeMutableBytes(of: &random) { bytes in
+            bytes[6] = bytes[6] & 0x0F | 0x40  // version 4
+            bytes[8] = bytes[8] & 0x3F | 0x80  // RFC 4122 variant
+            return String(unsafeUninitializedCapacity: 36) { text in
+                var position = 0
+                for (index, byte) in bytes.enumerated() {
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        text[position] = UInt8(ascii: "-")
+                        position += 1
+                    }
+                    text[position] = hexDigits[Int(byte >> 4)]
+                    text[position + 1] = hexDigits[Int(byte & 0xF)]
+                    position += 2
                 }
-                text[position] = hexDigits[Int(byte >> 4)]
-                text[position + 1] = hexDigits[Int(byte & 0xF)]
-                position += 2
+                return position
             }
-            return position
         }
     }
 

@@ -64,7 +64,7 @@ struct PredictionAnswer: Sendable {
         }
 
         /// The whole answer, with the time spent preparing the features, scoring and writing.
-        consuming func finish(preProcessing: Duration, prediction: Duration, postProcessing: Duration, apiContext: JSONValue) -> PredictionAnswer {
+        consuming func finish(preProcessing: Duration, prediction: Duration, postProcessing: Duration, apiContext: APIContext) -> PredictionAnswer {
             output += Self.timingKey
             QueryEvent.writeMilliseconds(preProcessing, into: &output)
             output += Self.predictionTimeKey
@@ -72,7 +72,7 @@ struct PredictionAnswer: Sendable {
             output += Self.postProcessingKey
             QueryEvent.writeMilliseconds(postProcessing, into: &output)
             output += Self.apiContextKey
-            apiContext.write(into: &output, sortingKeys: false)
+            apiContext.write(into: &output)
             output.append(UInt8(ascii: "}"))
             return PredictionAnswer(bytes: output, results: results)
         }
@@ -98,4 +98,28 @@ struct PredictionAnswer: Sendable {
         private static let postProcessingKey = Array(#","postProcessing":"#.utf8)
         private static let apiContextKey = Array(#"},"apiContext":"#.utf8)
     }
+}
+
+/// The `apiContext` of an answer: which service, endpoint and generation served it.
+struct APIContext {
+    let service: String
+    let endpoint: String
+    let generation: String
+
+    var value: JSONValue { ["serviceId": .string(service), "endpointId": .string(endpoint), "serviceGeneration": .string(generation)] }
+
+    /// Its JSON object, written member by member (no dictionary on the query path).
+    func write(into output: inout [UInt8]) {
+        output += Self.serviceKey
+        JSONValue.writeString(service, into: &output)
+        output += Self.endpointKey
+        JSONValue.writeString(endpoint, into: &output)
+        output += Self.generationKey
+        JSONValue.writeString(generation, into: &output)
+        output.append(UInt8(ascii: "}"))
+    }
+
+    private static let serviceKey = Array(#"{"serviceId":"#.utf8)
+    private static let endpointKey = Array(#","endpointId":"#.utf8)
+    private static let generationKey = Array(#","serviceGeneration":"#.utf8)
 }

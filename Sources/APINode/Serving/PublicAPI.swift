@@ -117,12 +117,12 @@ public struct PublicAPI: Sendable {
 
     private func answer(_ routed: Routed, _ table: ServingTable, _ serviceID: String, _ endpointID: String, _ verb: String) async throws -> Answer {
         let generation = routed.generation
-        let context: JSONValue = ["serviceId": .string(serviceID), "endpointId": .string(endpointID), "serviceGeneration": .string(generation)]
+        let context = APIContext(service: serviceID, endpoint: endpointID, generation: generation)
         if let pool = routed.package.python[endpointID] {
-            return try await PythonQueries.answer(pool, verb: verb, request: try routed.value(), generation: generation, apiContext: context)
+            return try await PythonQueries.answer(pool, verb: verb, request: try routed.value(), generation: generation, apiContext: context.value)
         }
         if DataQueries.serves(routed.package, endpointID) {
-            return try await DataQueries.answer(routed.package, endpointID, verb: verb, request: try routed.value(), generation: generation, apiContext: context)
+            return try await DataQueries.answer(routed.package, endpointID, verb: verb, request: try routed.value(), generation: generation, apiContext: context.value)
         }
         guard verb != "run" else { throw QueryError.notFound("unknown verb \"run\" for a prediction endpoint") }
         guard let endpoint = routed.package.models[endpointID] else {

@@ -91,9 +91,13 @@ struct ReshapeKernel: Kernel {
             slots[output] = tensor
             return
         }
-        var shape = requested.enumerated().map { axis, size in size == 0 && axis < tensor.shape.count ? tensor.shape[axis] : size }
+        var shape = requested
+        var known = 1
+        for (axis, size) in requested.enumerated() {
+            if size == 0, axis < tensor.shape.count { shape[axis] = tensor.shape[axis] }
+            if size != -1 { known *= shape[axis] }
+        }
         if let unknown = shape.firstIndex(of: -1) {
-            let known = shape.enumerated().filter { $0.offset != unknown }.map(\.element).reduce(1, *)
             guard known > 0 else { throw ModelError.typeMismatch("Reshape: cannot infer a dimension") }
             shape[unknown] = tensor.count / known
         }
