@@ -112,12 +112,12 @@ public struct FeatureMapping: Sendable {
         for (group, members) in groups.enumerated() {
             for (column, input) in members.enumerated() { place[input] = (group, column) }
         }
-        let cellPlaces = records.names.map { name in positionOfFeature[name].map { (place[$0], inputs[$0].name) } }
+        let cellPlaces = records.names.map { name in positionOfFeature[name].map { (place[$0], $0) } }
         var builders = groups.map { ColumnBuilder(type: inputs[$0[0]].elementType, rows: rows, width: $0.count) }
         for row in 0..<rows {
             for cell in records.cells(of: row) {
-                guard let ((group, column), feature) = cellPlaces[cell.column] else { continue }
-                try builders[group].set(cell.value, row: row, column: column, feature: feature)
+                guard let ((group, column), input) = cellPlaces[cell.column] else { continue }
+                try builders[group].set(cell.value, row: row, column: column, feature: inputs[input].name)
             }
         }
         return try zip(builders, groups).map { try $0.tensor(feature: inputs[$1[0]].name) }
@@ -148,7 +148,8 @@ public struct FeatureMapping: Sendable {
             }
         }
 
-        mutating func set(_ value: FeatureValue, row: Int, column: Int, feature: String) throws {
+        /// Sets one value; `feature` (named only in errors) is the input's name.
+        mutating func set(_ value: FeatureValue, row: Int, column: Int, feature: @autoclosure () -> String) throws {
             switch type {
             case .string:
                 switch value {
@@ -157,14 +158,14 @@ public struct FeatureMapping: Sendable {
                 case .missing: strings[row] = ""
                 }
             case .int64:
-                let number = try FeatureMapping.number(value, feature: feature)
+                let number = try FeatureMapping.number(value, feature: feature())
                 guard number.isFinite, number.rounded() == number else {
-                    throw FeatureError(feature: feature, reason: "an integer is expected")
+                    throw FeatureError(feature: feature(), reason: "an integer is expected")
                 }
                 int64s[row] = Int64(number)
                 given[row] = true
             default:
-                floats[row * width + column] = try FeatureMapping.number(value, feature: feature)
+                floats[row * width + column] = try FeatureMapping.number(value, feature: feature())
             }
         }
 
@@ -180,12 +181,12 @@ public struct FeatureMapping: Sendable {
         }
     }
 
-    private static func number(_ value: FeatureValue, feature: String) throws -> Float {
+    private static func number(_ value: FeatureValue, feature: @autoclosure () -> String) throws -> Float {
         switch value {
         case .number(let number): return Float(number)
         case .missing: return .nan
         case .string(let text):
-            guard let number = Float(text) else { throw FeatureError(feature: feature, reason: "a number is expected, got \"\(text)\"") }
+            guard let number = Float(text) else { throw FeatureError(feature: feature(), reason: "a number is expected, got \"\(text)\"") }
             return number
         }
     }

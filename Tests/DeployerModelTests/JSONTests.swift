@@ -72,6 +72,29 @@ import Testing
         #expect(back == [value])
     }
 
+    @Test func aMemberNameIsSkippedOnlyWhenItsBytesAreTheSame() throws {
+        // Names read from the first object; then the second object's names against them.
+        var parser = JSONParser(bytes: Array(#"{"t\u0065nure":1,"ab":2} {"t\u0065nure" : 3,"abc":4,"ab":5}"#.utf8))
+        #expect(try parser.open(UInt8(ascii: "{"), closing: UInt8(ascii: "}")))
+        let escaped = try parser.scanMemberName()
+        _ = try parser.parseValue()
+        #expect(try parser.nextMember(closing: UInt8(ascii: "}")))
+        let short = try parser.scanMemberName()
+        _ = try parser.parseValue()
+        #expect(try !parser.nextMember(closing: UInt8(ascii: "}")))
+        #expect(try parser.open(UInt8(ascii: "{"), closing: UInt8(ascii: "}")))
+        #expect(try !parser.skipMemberName(equalTo: short))  // "t\u0065nure" is not "ab"
+        #expect(try parser.skipMemberName(equalTo: escaped))  // same bytes, space before the colon
+        #expect(try parser.parseValue() == 3)
+        #expect(try parser.nextMember(closing: UInt8(ascii: "}")))
+        #expect(try !parser.skipMemberName(equalTo: short))  // "abc" only starts like "ab"
+        #expect(try parser.string(raw: parser.scanMemberName()) == "abc")
+        #expect(try parser.parseValue() == 4)
+        #expect(try parser.nextMember(closing: UInt8(ascii: "}")))
+        #expect(try parser.skipMemberName(equalTo: short))
+        #expect(try parser.parseValue() == 5)
+    }
+
     @Test func multiDocumentYAMLSkipsEmptyDocuments() throws {
         let documents = try JSONValue.parseYAMLDocuments("---\na: 1\n---\n---\nb: [x, 2]\n")
         #expect(documents == [["a": 1], ["b": ["x", 2]]])

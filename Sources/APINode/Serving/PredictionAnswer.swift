@@ -82,7 +82,7 @@ struct PredictionAnswer: Sendable {
             if !number.isFinite {
                 output.append(contentsOf: "null".utf8)
             } else if number.rounded() == number, abs(number) < 1e7 {
-                output.append(contentsOf: String(Int32(number)).utf8)
+                JSONValue.writeInteger(Int64(number), into: &output)
             } else {
                 output.append(contentsOf: number.description.utf8)
             }

@@ -84,7 +84,7 @@ struct PredictionRequest: Sendable {
                             try readItems()
                         } else {
                             var logged: [UInt8] = []
-                            try readFeatures(at: "features", logged: &logged)
+                            try readFeatures(ofItem: nil, logged: &logged)
                             loggedFeatures = logged
                         }
                     } else {
@@ -130,19 +130,20 @@ struct PredictionRequest: Sendable {
         }
 
         private mutating func readItem(_ index: Int, logged: inout [UInt8]) throws {
-            let path = "items[\(index)].features"
             var sawFeatures = false
             if parser.peek() == UInt8(ascii: "{") {
-                var names: [String] = []
+                var otherNames: [String] = []
                 if try parser.open(UInt8(ascii: "{"), closing: UInt8(ascii: "}")) {
                     repeat {
-                        let name = try memberName()
-                        guard !names.contains(name) else { throw parser.fail("duplicate member \"\(name)\"") }
-                        names.append(name)
+                        let raw = try parser.scanMemberName()
+                        // The usual spelling is matched as bytes, without making a string.
+                        let name = parser.bytes[raw].elementsEqual("features".utf8) ? "features" : try parser.string(raw: raw)
+                        guard name == "features" ? !sawFeatures : !otherNames.contains(name) else { throw parser.fail("duplicate member \"\(name)\"") }
                         if name == "features" {
                             sawFeatures = true
-                            try readFeatures(at: path, logged: &logged)
+                            try readFeatures(ofItem: index, logged: &logged)
                         } else {
+                            otherNames.append(name)
                             _ = try parser.parseValue()
                         }
                     } while try parser.nextMember(closing: UInt8(ascii: "}"))
@@ -153,13 +154,18 @@ struct PredictionRequest: Sendable {
             if !sawFeatures {
                 logged += [UInt8(ascii: "{"), UInt8(ascii: "}")]
                 records.endRecord()
-                note(Self.notAnObject(path))
+                note(Self.notAnObject(Self.featuresPath(ofItem: index)))
             }
         }
 
-        /// Reads one `features` value into a record (an empty one when it is not an object) and
-        /// appends its compact JSON to `logged`.
-        private mutating func readFeatures(at path: String, logged: inout [UInt8]) throws {
+        /// `features`, or `items[i].features` of predict-multi item `i` (for messages).
+        private static func featuresPath(ofItem item: Int?) -> String {
+            item.map { "items[\($0)].features" } ?? "features"
+        }
+
+        /// Reads one `features` value (of predict-multi item `item`) into a record (an empty one
+        /// when it is not an object) and appends its compact JSON to `logged`.
+        private mutating func readFeatures(ofItem item: Int?, logged: inout [UInt8]) throws {
             let start = parser.index
             let whitespace = parser.whitespaceSkipped
             if parser.peek() == UInt8(ascii: "{") {
@@ -167,7 +173,7 @@ struct PredictionRequest: Sendable {
             } else {
                 _ = try parser.parseValue()
                 records.endRecord()
-                note(Self.notAnObject(path))
+                note(Self.notAnObject(Self.featuresPath(ofItem: item)))
             }
             // The member name's reading left the parser at the value.
             let text = parser.bytes[start..<parser.index]
@@ -205,11 +211,11 @@ struct PredictionRequest: Sendable {
 
         /// The column of the member name at the parser, the `position`-th of its record.
         private mutating func column(at position: Int) throws -> Int {
-            let raw = try parser.scanMemberName()
             if position < previousOrder.count {
                 let expected = previousOrder[position]
-                if Self.equal(parser.bytes, rawNames[expected], raw) { return expected }
+                if try parser.skipMemberName(equalTo: rawNames[expected]) { return expected }
             }
+            let raw = try parser.scanMemberName()
             let name = try parser.string(raw: raw)
             if let column = columnOfName.map({ $0[name] }) ?? records.names.firstIndex(of: name) { return column }
             let column = records.addColumn(named: name)
@@ -221,13 +227,6 @@ struct PredictionRequest: Sendable {
                 columnOfName = Dictionary(uniqueKeysWithValues: records.names.enumerated().map { ($1, $0) })
             }
             return column
-        }
-
-        private static func equal(_ bytes: [UInt8], _ first: Range<Int>, _ second: Range<Int>) -> Bool {
-            guard first.count == second.count else { return false }
-            return bytes.withUnsafeBufferPointer { buffer in
-                memcmp(buffer.baseAddress! + first.lowerBound, buffer.baseAddress! + second.lowerBound, first.count) == 0
-            }
         }
     }
 }
