@@ -97,7 +97,12 @@ public struct FeatureMapping: Sendable {
             for row in 0..<rows {
                 for cell in records.cells(of: row) {
                     let position = positions[cell.column]
-                    if position >= 0 { values[row * columns.count + position] = try Self.number(cell.value, feature: columns[position]) }
+                    guard position >= 0 else { continue }
+                    do {
+                        values[row * columns.count + position] = try Self.number(cell.value)
+                    } catch {
+                        throw FeatureError(feature: columns[position], reason: error.reason)
+                    }
                 }
             }
             return [Tensor(.float(values), shape: [rows, columns.count])]
@@ -117,7 +122,11 @@ public struct FeatureMapping: Sendable {
         for row in 0..<rows {
             for cell in records.cells(of: row) {
                 guard let ((group, column), input) = cellPlaces[cell.column] else { continue }
-                try builders[group].set(cell.value, row: row, column: column, feature: inputs[input].name)
+                do {
+                    try builders[group].set(cell.value, row: row, column: column)
+                } catch {
+                    throw FeatureError(feature: inputs[input].name, reason: error.reason)
+                }
             }
         }
         return try zip(builders, groups).map { try $0.tensor(feature: inputs[$1[0]].name) }
@@ -148,8 +157,8 @@ public struct FeatureMapping: Sendable {
             }
         }
 
-        /// Sets one value; `feature` (named only in errors) is the input's name.
-        mutating func set(_ value: FeatureValue, row: Int, column: Int, feature: @autoclosure () -> String) throws {
+        /// Sets one value; the caller names the feature of a problem.
+        mutating func set(_ value: FeatureValue, row: Int, column: Int) throws(ValueProblem) {
             switch type {
             case .string:
                 switch value {
@@ -158,14 +167,12 @@ public struct FeatureMapping: Sendable {
                 case .missing: strings[row] = ""
                 }
             case .int64:
-                let number = try FeatureMapping.number(value, feature: feature())
-                guard number.isFinite, number.rounded() == number else {
-                    throw FeatureError(feature: feature(), reason: "an integer is expected")
-                }
+                let number = try FeatureMapping.number(value)
+                guard number.isFinite, number.rounded() == number else { throw ValueProblem(reason: "an integer is expected") }
                 int64s[row] = Int64(number)
                 given[row] = true
             default:
-                floats[row * width + column] = try FeatureMapping.number(value, feature: feature())
+                floats[row * width + column] = try FeatureMapping.number(value)
             }
         }
 
@@ -181,12 +188,17 @@ public struct FeatureMapping: Sendable {
         }
     }
 
-    private static func number(_ value: FeatureValue, feature: @autoclosure () -> String) throws -> Float {
+    /// Why a value does not fit its input (the feature is named by the caller).
+    struct ValueProblem: Error {
+        let reason: String
+    }
+
+    private static func number(_ value: FeatureValue) throws(ValueProblem) -> Float {
         switch value {
         case .number(let number): return Float(number)
         case .missing: return .nan
         case .string(let text):
-            guard let number = Float(text) else { throw FeatureError(feature: feature(), reason: "a number is expected, got \"\(text)\"") }
+            guard let number = Float(text) else { throw ValueProblem(reason: "a number is expected, got \"\(text)\"") }
             return number
         }
     }

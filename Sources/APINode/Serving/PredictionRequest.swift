@@ -137,7 +137,7 @@ struct PredictionRequest: Sendable {
                     repeat {
                         let raw = try parser.scanMemberName()
                         // The usual spelling is matched as bytes, without making a string.
-                        let name = parser.bytes[raw].elementsEqual("features".utf8) ? "features" : try parser.string(raw: raw)
+                        let name = parser.bytes[raw].elementsEqual(Self.featuresBytes) ? "features" : try parser.string(raw: raw)
                         guard name == "features" ? !sawFeatures : !otherNames.contains(name) else { throw parser.fail("duplicate member \"\(name)\"") }
                         if name == "features" {
                             sawFeatures = true
@@ -157,6 +157,8 @@ struct PredictionRequest: Sendable {
                 note(Self.notAnObject(Self.featuresPath(ofItem: index)))
             }
         }
+
+        private static let featuresBytes = Array("features".utf8)
 
         /// `features`, or `items[i].features` of predict-multi item `i` (for messages).
         private static func featuresPath(ofItem item: Int?) -> String {
