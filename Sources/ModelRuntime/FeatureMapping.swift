@@ -77,7 +77,7 @@ public struct FeatureMapping: Sendable {
     public func inputs(for rows: [[String: FeatureValue]]) throws -> [String: Tensor] {
         switch layout {
         case .perFeature(let inputs):
-            let tensors = try tensors(for: FeatureRecords(rows), groups: inputs.indices.map { [$0] })
+            let tensors = try tensors(for: FeatureRecords(rows), inputs: inputs, groups: inputs.indices.map { [$0] })
             return Dictionary(uniqueKeysWithValues: zip(inputs.map(\.name), tensors))
         case .tensor(let input, _):
             return [input.name: try feeds(for: FeatureRecords(rows))[0]]
@@ -88,8 +88,8 @@ public struct FeatureMapping: Sendable {
     /// value goes straight into its column; a feature the model does not take is skipped.
     public func feeds(for records: FeatureRecords) throws -> [Tensor] {
         switch layout {
-        case .perFeature:
-            return try tensors(for: records, groups: feedInputs)
+        case .perFeature(let inputs):
+            return try tensors(for: records, inputs: inputs, groups: feedInputs)
         case .tensor(_, let columns):
             let positions = records.names.map { positionOfFeature[$0] ?? -1 }
             let rows = records.count
@@ -109,9 +109,9 @@ public struct FeatureMapping: Sendable {
         }
     }
 
-    /// One tensor per group of per-feature inputs (a group of several is float columns side by side).
-    private func tensors(for records: FeatureRecords, groups: [[Int]]) throws -> [Tensor] {
-        guard case .perFeature(let inputs) = layout else { preconditionFailure("per-feature inputs only") }
+    /// One tensor per group of the per-feature `inputs` (a group of several is float columns
+    /// side by side).
+    private func tensors(for records: FeatureRecords, inputs: [ValueInfo], groups: [[Int]]) throws -> [Tensor] {
         let rows = records.count
         var place = [(group: Int, column: Int)](repeating: (-1, 0), count: inputs.count)
         for (group, members) in groups.enumerated() {
