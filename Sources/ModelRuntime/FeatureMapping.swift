@@ -32,8 +32,8 @@ public struct FeatureMapping: Sendable {
     let layout: Layout
     /// The position of each feature the model takes, by name.
     private let positionOfFeature: [String: Int]
-    /// The model inputs of each of the model's feeds (`CompiledModel.feeds`), for `.perFeature`.
-    private let feedInputs: [[Int]]
+    /// The model's feeds (`CompiledModel.feeds`) as groups of inputs, for `.perFeature`.
+    private let feeds: FeedPlan
 
     /// The feature names the model takes, in column order.
     public let featureNames: [String]
@@ -67,7 +67,7 @@ public struct FeatureMapping: Sendable {
             }
             layout = .perFeature(model.inputs)
         }
-        feedInputs = model.feeds.map(\.inputs)
+        feeds = FeedPlan(groups: model.feeds.map(\.inputs), inputs: model.inputs.count)
         featureNames = Self.names(in: layout)
         positionOfFeature = Dictionary(featureNames.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
     }
@@ -77,7 +77,7 @@ public struct FeatureMapping: Sendable {
     public func inputs(for rows: [[String: FeatureValue]]) throws -> [String: Tensor] {
         switch layout {
         case .perFeature(let inputs):
-            let tensors = try tensors(for: FeatureRecords(rows), inputs: inputs, groups: inputs.indices.map { [$0] })
+            let tensors = try tensors(for: FeatureRecords(rows), inputs: inputs, plan: FeedPlan(groups: inputs.indices.map { [$0] }, inputs: inputs.count))
             return Dictionary(uniqueKeysWithValues: zip(inputs.map(\.name), tensors))
         case .tensor(let input, _):
             return [input.name: try feeds(for: FeatureRecords(rows))[0]]
@@ -89,7 +89,7 @@ public struct FeatureMapping: Sendable {
     public func feeds(for records: FeatureRecords) throws -> [Tensor] {
         switch layout {
         case .perFeature(let inputs):
-            return try tensors(for: records, inputs: inputs, groups: feedInputs)
+            return try tensors(for: records, inputs: inputs, plan: feeds)
         case .tensor(_, let columns):
             let positions = records.names.map { positionOfFeature[$0] ?? -1 }
             let rows = records.count
@@ -111,12 +111,9 @@ public struct FeatureMapping: Sendable {
 
     /// One tensor per group of the per-feature `inputs` (a group of several is float columns
     /// side by side).
-    private func tensors(for records: FeatureRecords, inputs: [ValueInfo], groups: [[Int]]) throws -> [Tensor] {
+    private func tensors(for records: FeatureRecords, inputs: [ValueInfo], plan: FeedPlan) throws -> [Tensor] {
         let rows = records.count
-        var place = [(group: Int, column: Int)](repeating: (-1, 0), count: inputs.count)
-        for (group, members) in groups.enumerated() {
-            for (column, input) in members.enumerated() { place[input] = (group, column) }
-        }
+        let (groups, place) = (plan.groups, plan.place)
         let cellPlaces = records.names.map { name in positionOfFeature[name].map { (place[$0], $0) } }
         var builders = groups.map { ColumnBuilder(type: inputs[$0[0]].elementType, rows: rows, width: $0.count) }
         for row in 0..<rows {
@@ -130,6 +127,22 @@ public struct FeatureMapping: Sendable {
             }
         }
         return try zip(builders, groups).map { try $0.tensor(feature: inputs[$1[0]].name) }
+    }
+
+    /// Groups of per-feature inputs, each filled as one tensor, and where each input goes.
+    private struct FeedPlan {
+        let groups: [[Int]]
+        /// Each input's group and column in it.
+        let place: [(group: Int, column: Int)]
+
+        init(groups: [[Int]], inputs: Int) {
+            self.groups = groups
+            var place = [(group: Int, column: Int)](repeating: (-1, 0), count: inputs)
+            for (group, members) in groups.enumerated() {
+                for (column, input) in members.enumerated() { place[input] = (group, column) }
+            }
+            self.place = place
+        }
     }
 
     /// The columns of one feed being filled: absent values stay missing (NaN, or "" for

@@ -12,9 +12,8 @@ extension NodeResponder {
     }
 
     /// The request body, or nil when it is larger than a query may be (or the caller went away
-    /// while sending it). Its chunks are copied
-    /// once, into an array of the announced length (a body collected into a growing buffer and
-    /// then made an array was copied about three times).
+    /// while sending it). Its chunks are copied once, into an array of the announced length (a
+    /// body collected into a growing buffer and then made an array was copied about three times).
     static func body(of request: Request) async -> [UInt8]? {
         let limit = NodeServer.maximumQueryBytes
         var bytes: [UInt8] = []

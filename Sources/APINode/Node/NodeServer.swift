@@ -108,7 +108,10 @@ struct NodeResponder: HTTPResponder {
 
     func respond(to request: Request, context: Context) async throws -> Response {
         let path = request.uri.path
-        if let (service, endpoint, verb) = Self.publicQuery(path), platform?.route(method: request.method.rawValue, path: path) == nil {
+        let platformRoute = platform?.route(method: request.method.rawValue, path: path)
+        // A public query first (the hot path, read without splitting the path); a platform's
+        // own path wins over it, and `isAlive` and `metrics` over the platform's.
+        if platformRoute == nil, let (service, endpoint, verb) = Self.publicQuery(path) {
             guard let bytes = await Self.body(of: request) else { return tooLarge }
             let (answer, requestID) = await query(request, service: service, endpoint: endpoint, verb: verb, body: bytes)
             return json(answer.status, bytes: answer.bytes, requestID: requestID)
@@ -123,8 +126,8 @@ struct NodeResponder: HTTPResponder {
             fields.append(HTTPField(name: .contentType, value: "text/plain; version=0.0.4"))
             return Response(status: .ok, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition(queryLog: queryLog, table: runtime.table))))
         }
-        if let platform, let route = platform.route(method: request.method.rawValue, path: path) {
-            return await platformResponse(request, platform: platform, route: route)
+        if let platform, let platformRoute {
+            return await platformResponse(request, platform: platform, route: platformRoute)
         }
         if segments.count >= 2, segments[0...1] == ["admin", "api"] {
             // The handshake verified any certificate presented; here one must have been.
