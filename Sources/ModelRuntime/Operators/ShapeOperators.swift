@@ -37,13 +37,13 @@ struct ConcatKernel: Kernel {
         shape[axis] = length
         let outer = first.shape[..<axis].reduce(1, *)
         // Each input's blocks are copied to their place in the output, input by input.
-        func gather<T>(_ elements: (Tensor) -> [T]) -> [T] {
-            [T](unsafeUninitializedCapacity: outer * outputWidth) { result, count in
+        func gather<T>(_ elements: (Tensor) throws -> [T]) throws -> [T] {
+            try [T](unsafeUninitializedCapacity: outer * outputWidth) { result, count in
                 var offset = 0
                 for slot in inputs {
                     let tensor = slots[slot]!
                     let width = Self.width(of: tensor, from: axis)
-                    elements(tensor).withUnsafeBufferPointer { source in
+                    try elements(tensor).withUnsafeBufferPointer { source in
                         for block in 0..<outer {
                             (result.baseAddress! + block * outputWidth + offset).initialize(from: source.baseAddress! + block * width, count: width)
                         }
@@ -53,13 +53,13 @@ struct ConcatKernel: Kernel {
                 count = outer * outputWidth
             }
         }
-        // The element kinds were checked above, so no conversion below can fail.
+        // The element kinds were checked above, so these conversions do not fail.
         if kinds.strings > 0 {
-            slots[output] = Tensor(.string(gather { (try? $0.strings()) ?? [] }), shape: shape)
+            slots[output] = Tensor(.string(try gather { try $0.strings() }), shape: shape)
         } else if kinds.int64s == inputs.count {
-            slots[output] = Tensor(.int64(gather { (try? $0.int64s()) ?? [] }), shape: shape)
+            slots[output] = Tensor(.int64(try gather { try $0.int64s() }), shape: shape)
         } else {
-            slots[output] = Tensor(.float(gather { (try? $0.floats()) ?? [] }), shape: shape)
+            slots[output] = Tensor(.float(try gather { try $0.floats() }), shape: shape)
         }
     }
 
