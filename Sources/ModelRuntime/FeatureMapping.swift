@@ -85,48 +85,39 @@ public struct FeatureMapping: Sendable {
     }
 
     /// The model's feeds for a batch of records, in the order of `CompiledModel.feeds`: each
-    /// value goes straight into its column; a feature the model does not take is skipped.
+    /// record column goes straight into its place; a feature the model does not take is skipped.
     public func feeds(for records: FeatureRecords) throws -> [Tensor] {
         switch layout {
         case .perFeature(let inputs):
             return try tensors(for: records, inputs: inputs, plan: feeds)
         case .tensor(_, let columns):
-            let positions = records.names.map { positionOfFeature[$0] ?? -1 }
-            let rows = records.count
-            var values = [Float](repeating: .nan, count: rows * columns.count)
-            for row in 0..<rows {
-                for cell in records.cells(of: row) {
-                    let position = positions[cell.column]
-                    guard position >= 0 else { continue }
-                    do {
-                        values[row * columns.count + position] = try Self.number(cell.value)
-                    } catch {
-                        throw FeatureError(feature: columns[position], reason: error.reason)
-                    }
+            var builder = ColumnBuilder(type: .float, rows: records.count, width: columns.count)
+            for (column, name) in records.names.enumerated() {
+                guard let position = positionOfFeature[name] else { continue }
+                do {
+                    try builder.fill(position, from: records, column: column)
+                } catch {
+                    throw FeatureError(feature: name, reason: error.reason)
                 }
             }
-            return [Tensor(.float(values), shape: [rows, columns.count])]
+            return [try builder.tensor(feature: columns[0])]
         }
     }
 
     /// One tensor per group of the per-feature `inputs` (a group of several is float columns
     /// side by side).
     private func tensors(for records: FeatureRecords, inputs: [ValueInfo], plan: FeedPlan) throws -> [Tensor] {
-        let rows = records.count
-        let (groups, place) = (plan.groups, plan.place)
-        let cellPlaces = records.names.map { name in positionOfFeature[name].map { (place[$0], $0) } }
-        var builders = groups.map { ColumnBuilder(type: inputs[$0[0]].elementType, rows: rows, width: $0.count) }
-        for row in 0..<rows {
-            for cell in records.cells(of: row) {
-                guard let ((group, column), input) = cellPlaces[cell.column] else { continue }
-                do {
-                    try builders[group].set(cell.value, row: row, column: column)
-                } catch {
-                    throw FeatureError(feature: inputs[input].name, reason: error.reason)
-                }
+        var builders = plan.groups.map { ColumnBuilder(type: inputs[$0[0]].elementType, rows: records.count, width: $0.count) }
+        for (column, name) in records.names.enumerated() {
+            guard let input = positionOfFeature[name] else { continue }
+            let (group, place) = plan.place[input]
+            do {
+                try builders[group].fill(place, from: records, column: column)
+            } catch {
+                throw FeatureError(feature: name, reason: error.reason)
             }
         }
-        return try zip(builders, groups).map { try $0.tensor(feature: inputs[$1[0]].name) }
+        return try zip(builders, plan.groups).map { try $0.tensor(feature: inputs[$1[0]].name) }
     }
 
     /// Groups of per-feature inputs, each filled as one tensor, and where each input goes.
@@ -170,22 +161,34 @@ public struct FeatureMapping: Sendable {
             }
         }
 
-        /// Sets one value; the caller names the feature of a problem.
-        mutating func set(_ value: FeatureValue, row: Int, column: Int) throws(ValueProblem) {
+        /// Fills column `place` from `column` of the records; the caller names the feature of a
+        /// problem.
+        mutating func fill(_ place: Int, from records: FeatureRecords, column: Int) throws(ValueProblem) {
             switch type {
             case .string:
-                switch value {
-                case .string(let text): strings[row] = text
-                case .number(let number): strings[row] = number.rounded() == number ? String(Int64(number)) : String(number)
-                case .missing: strings[row] = ""
+                for row in 0..<rows {
+                    switch records.value(row, column: column) {
+                    case .string(let text): strings[row] = text
+                    case .number(let number): strings[row] = number.rounded() == number && abs(number) < 0x1p63 ? String(Int64(number)) : String(number)
+                    case .missing: strings[row] = ""
+                    }
                 }
             case .int64:
-                let number = try FeatureMapping.number(value)
-                guard number.isFinite, number.rounded() == number else { throw ValueProblem(reason: "an integer is expected") }
-                int64s[row] = Int64(number)
-                given[row] = true
+                for row in 0..<rows {
+                    let number: Double
+                    switch records.value(row, column: column) {
+                    case .number(let value): number = value
+                    case .string(let text): number = Double(text) ?? .nan
+                    case .missing: number = .nan
+                    }
+                    guard number.isFinite, number.rounded() == number, abs(number) < 0x1p63 else { throw ValueProblem(reason: "an integer is expected") }
+                    int64s[row] = Int64(number)
+                    given[row] = true
+                }
             default:
-                floats[row * width + column] = try FeatureMapping.number(value)
+                try floats.withUnsafeMutableBufferPointer { (floats) throws(ValueProblem) in
+                    try records.writeFloats(column: column, to: floats, stride: width, offset: place)
+                }
             }
         }
 
@@ -198,21 +201,6 @@ public struct FeatureMapping: Sendable {
                 return Tensor(.int64(int64s), shape: [rows, 1])
             default: return Tensor(.float(floats), shape: [rows, width])
             }
-        }
-    }
-
-    /// Why a value does not fit its input (the feature is named by the caller).
-    struct ValueProblem: Error {
-        let reason: String
-    }
-
-    private static func number(_ value: FeatureValue) throws(ValueProblem) -> Float {
-        switch value {
-        case .number(let number): return Float(number)
-        case .missing: return .nan
-        case .string(let text):
-            guard let number = Float(text) else { throw ValueProblem(reason: "a number is expected, got \"\(text)\"") }
-            return number
         }
     }
 }

@@ -71,6 +71,7 @@ import Testing
         for record in 0..<2 {
             let missing = request.records.missing(names + ["x20"], in: record)
             #expect(missing == ["x20"])
+            #expect(names.enumerated().allSatisfy { request.records.value($1, in: record) == .number(Double($0)) })
         }
         // "x3" among 5 columns (scan), "x18" among 20 (table), each spelled with an escape.
         for (count, repeated) in [(5, #"x\u0033"#), (20, #"x1\u0038"#)] {

@@ -3,9 +3,9 @@ import Foundation
 import ModelRuntime
 
 /// A `predict`, `predict-multi` or `predict-simple` query read in one pass: each record's
-/// features go straight into `FeatureRecords` (no tree and no dictionary per record), the other
-/// members stay JSON values, and the records' features are kept as the caller's compact JSON for
-/// the query log, so they are never written out again.
+/// features go straight into `FeatureRecords` (no tree, no dictionary and no enum per value),
+/// the other members stay JSON values, and the records' features are kept as the caller's
+/// compact JSON for the query log, so they are never written out again.
 struct PredictionRequest: Sendable {
     /// The body's members other than the records (`dispatch`, `context`, …).
     let members: [String: JSONValue]
@@ -20,7 +20,8 @@ struct PredictionRequest: Sendable {
     /// The records of a `predict-simple` query string: every value is text.
     init(simple query: [String: String]) {
         var records = FeatureRecords()
-        for (name, value) in query { records.append(.string(value), column: records.addColumn(named: name)) }
+        records.beginRecord()
+        for (name, value) in query { records.set(value, column: records.addColumn(named: name)) }
         records.endRecord()
         self.records = records
         members = [:]
@@ -120,7 +121,12 @@ struct PredictionRequest: Sendable {
             if try parser.open(UInt8(ascii: "["), closing: UInt8(ascii: "]")) {
                 repeat {
                     if index > 0 { logged.append(UInt8(ascii: ",")) }
+                    let start = parser.index
                     try readItem(index, logged: &logged)
+                    if index == 0 {
+                        // Room for as many records as items like the first fit in the body.
+                        records.reserveCapacity(records: parser.bytes.count / max(parser.index - start, 1))
+                    }
                     index += 1
                 } while try parser.nextMember(closing: UInt8(ascii: "]"))
             }
@@ -153,6 +159,7 @@ struct PredictionRequest: Sendable {
             }
             if !sawFeatures {
                 logged += [UInt8(ascii: "{"), UInt8(ascii: "}")]
+                records.beginRecord()
                 records.endRecord()
                 note(Self.notAnObject(Self.featuresPath(ofItem: index)))
             }
@@ -170,13 +177,14 @@ struct PredictionRequest: Sendable {
         private mutating func readFeatures(ofItem item: Int?, logged: inout [UInt8]) throws {
             let start = parser.index
             let whitespace = parser.whitespaceSkipped
+            records.beginRecord()
             if parser.peek() == UInt8(ascii: "{") {
                 try readRecord()
             } else {
                 _ = try parser.parseValue()
-                records.endRecord()
                 note(Self.notAnObject(Self.featuresPath(ofItem: item)))
             }
+            records.endRecord()
             // The member name's reading left the parser at the value.
             let text = parser.bytes[start..<parser.index]
             if parser.whitespaceSkipped == whitespace { logged += text } else { logged += JSONValue.compact(text) }
@@ -195,18 +203,17 @@ struct PredictionRequest: Sendable {
                     lastRecordOfColumn[column] = record
                     order.append(column)
                     switch try parser.parseValue() {
-                    case .int(let number): records.append(.number(Double(number)), column: column)
-                    case .double(let number): records.append(.number(number), column: column)
-                    case .string(let text): records.append(.string(text), column: column)
-                    case .bool(let flag): records.append(.number(flag ? 1 : 0), column: column)
-                    case .null: records.append(.missing, column: column)
+                    case .int(let number): records.set(Double(number), column: column)
+                    case .double(let number): records.set(number, column: column)
+                    case .string(let text): records.set(text, column: column)
+                    case .bool(let flag): records.set(flag ? 1 : 0, column: column)
+                    case .null: break
                     case .array, .object:
                         let name = records.names[column]
                         note(QueryError.badRequest("feature \"\(name)\": a number, a string or null is expected", details: ["feature": .string(name)]))
                     }
                 } while try parser.nextMember(closing: UInt8(ascii: "}"))
             }
-            records.endRecord()
             spareOrder = previousOrder
             previousOrder = order
         }
