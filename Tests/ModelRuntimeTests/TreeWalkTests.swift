@@ -35,25 +35,28 @@ import Testing
     }
 
     /// Tree 0: `f0 < 0.5` then (false way) `f1 >= 5` with missing values tracked the true way —
-    /// leaves at depths 1 and 2. Tree 1: `f1 != 2` (true for a missing value, as in C). Tree 2:
-    /// `f0 == 0.2`, then `f1 > 1`. Tree 3: a single leaf.
+    /// leaves at depths 1 and 2. Tree 1: `f1 != 2` (true for a missing value, as in C), a leaf
+    /// with votes for both targets. Tree 2: `f0 == 0.2`, then `f1 > 1`. Tree 3: a single leaf. Tree 4: a chain
+    /// four branches deep (`f0 <= 0`, `<= 0.3`, `<= 0.6`, then `f1 <= 4`), too uneven to be laid
+    /// out by level, so it is walked node by node.
     static let mixedModes = """
         node = helper.make_node("TreeEnsembleRegressor", ["x"], ["y"], domain="ai.onnx.ml", name="trees",
-            nodes_treeids=[0, 0, 0, 0, 0, 1, 1, 1, 2, 2, 2, 2, 2, 3],
-            nodes_nodeids=[0, 1, 2, 3, 4, 0, 1, 2, 0, 1, 2, 3, 4, 0],
-            nodes_featureids=[0, 0, 1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0],
-            nodes_values=[0.5, 0, 5.0, 0, 0, 2.0, 0, 0, 0.2, 1.0, 0, 0, 0, 0],
+            nodes_treeids=[0, 0, 0, 0, 0, 1, 1, 1, 2, 2, 2, 2, 2, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4],
+            nodes_nodeids=[0, 1, 2, 3, 4, 0, 1, 2, 0, 1, 2, 3, 4, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8],
+            nodes_featureids=[0, 0, 1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0],
+            nodes_values=[0.5, 0, 5.0, 0, 0, 2.0, 0, 0, 0.2, 1.0, 0, 0, 0, 0, 0, 0, 0.3, 0, 0.6, 0, 4.0, 0, 0],
             nodes_modes=["BRANCH_LT", "LEAF", "BRANCH_GTE", "LEAF", "LEAF", "BRANCH_NEQ", "LEAF", "LEAF",
-                         "BRANCH_EQ", "BRANCH_GT", "LEAF", "LEAF", "LEAF", "LEAF"],
-            nodes_truenodeids=[1, 0, 3, 0, 0, 1, 0, 0, 1, 2, 0, 0, 0, 0],
-            nodes_falsenodeids=[2, 0, 4, 0, 0, 2, 0, 0, 4, 3, 0, 0, 0, 0],
-            nodes_missing_value_tracks_true=[0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
-            target_treeids=[0, 0, 0, 1, 1, 2, 2, 2, 3],
-            target_nodeids=[1, 3, 4, 1, 2, 2, 3, 4, 0],
-            target_ids=[0, 0, 0, 0, 0, 0, 0, 0, 0],
-            target_weights=[1, 10, 20, 100, 1000, 10000, 20000, 40000, 0.25], n_targets=1)
+                         "BRANCH_EQ", "BRANCH_GT", "LEAF", "LEAF", "LEAF", "LEAF",
+                         "BRANCH_LEQ", "LEAF", "BRANCH_LEQ", "LEAF", "BRANCH_LEQ", "LEAF", "BRANCH_LEQ", "LEAF", "LEAF"],
+            nodes_truenodeids=[1, 0, 3, 0, 0, 1, 0, 0, 1, 2, 0, 0, 0, 0, 1, 0, 3, 0, 5, 0, 7, 0, 0],
+            nodes_falsenodeids=[2, 0, 4, 0, 0, 2, 0, 0, 4, 3, 0, 0, 0, 0, 2, 0, 4, 0, 6, 0, 8, 0, 0],
+            nodes_missing_value_tracks_true=[0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0],
+            target_treeids=[0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 4, 4, 4, 4, 4],
+            target_nodeids=[1, 3, 4, 1, 1, 2, 2, 3, 4, 0, 1, 3, 5, 7, 8],
+            target_ids=[0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            target_weights=[1, 10, 20, 100, 5, 1000, 10000, 20000, 40000, 0.25, 0.5, 0.75, 1.5, 3, 6], n_targets=2)
         graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 2])],
-                                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 1])])
+                                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 2])])
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("ai.onnx.ml", 3)])
         """
 
@@ -67,9 +70,9 @@ import Testing
         let repeated = Array(repeating: rows, count: 5).flatMap { $0 }
         let batch = try model.evaluate(["x": Tensor(.float(repeated.flatMap { $0 }), shape: [repeated.count, 2])])
         #expect(try batch["y"]?.floats() == Array(repeating: expected, count: 5).flatMap { $0 })
-        for (row, value) in zip(rows, expected) {
+        for (index, row) in rows.enumerated() {
             let single = try model.evaluate(["x": Tensor(.float(row), shape: [1, 2])])
-            #expect(try single["y"]?.floats() == [value], "row \(row)")
+            #expect(try single["y"]?.floats() == Array(expected[(index * 2)..<(index * 2 + 2)]), "row \(row)")
         }
     }
 
@@ -88,7 +91,7 @@ import Testing
         let (bytes, _) = try Self.modelAndReference("""
             node = helper.make_node("TreeEnsembleRegressor", ["x"], ["y"], domain="ai.onnx.ml", name="trees", \(attributes.joined(separator: ", ")))
             graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 1])],
-                                      [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 1])])
+                                      [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 2])])
             model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("ai.onnx.ml", 3)])
             """, rows: [])
         let error = #expect(throws: ModelError.self) { try CompiledModel(onnx: bytes) }
@@ -102,7 +105,7 @@ import Testing
                 nodes_modes=["BRANCH_LEQ", "BRANCH_LEQ", "LEAF"], nodes_truenodeids=[1, 0, 0], nodes_falsenodeids=[2, 2, 0],
                 target_treeids=[0], target_nodeids=[2], target_ids=[0], target_weights=[1.0], n_targets=1)
             graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 1])],
-                                      [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 1])])
+                                      [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 2])])
             model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("ai.onnx.ml", 3)])
             """, rows: [])
         let error = #expect(throws: ModelError.self) { try CompiledModel(onnx: bytes) }

@@ -2,6 +2,10 @@
 /// array, a leaf is referenced as `~index` (negative), so a walk stops on the sign of the next
 /// index. Leaves keep the range of their `(target, weight)` votes. Comparisons are in 32-bit
 /// floats, as onnxruntime does for float models.
+///
+/// Shallow trees (the usual boosting trees) are also laid out level by level (`LevelTree`): a
+/// walk then finds a child by arithmetic instead of reading it, and all rows take equally many
+/// steps, so several rows walk in lockstep.
 struct CompiledTrees: Sendable {
     enum Mode: UInt8, Sendable {
         case lessOrEqual, less, greaterOrEqual, greater, equal, notEqual, leaf
@@ -37,10 +41,40 @@ struct CompiledTrees: Sendable {
         var weight: Float
     }
 
-    /// Each tree's first node (`~index` when the tree is a single leaf), and the depth of all
-    /// its leaves when they are equally deep (-1 when they are not).
+    /// A branch of a tree laid out level by level.
+    struct LevelBranch: Sendable {
+        var feature: Int32
+        var threshold: Float
+        var mode: Mode
+        var missingGoesTrue: Bool
+    }
+
+    /// A leaf reached at the last level of a tree laid out by level: its node reference, and
+    /// its vote when it has exactly one (`isSingleVote`).
+    struct LeafSlot: Sendable {
+        var reference: Int32
+        var vote: Vote
+    }
+
+    /// A tree laid out level by level in `levelBranches` from `branches`: the children of the
+    /// branch at `i` (counted from the root) are at `2i + 1` (true) and `2i + 2` (false), and
+    /// after `depth` steps the walk is at `2^depth - 1 + slot`, where `leafSlots[leaves + slot]`
+    /// is the leaf reached. A leaf above the last level stands for itself under a branch that
+    /// leads to it both ways.
+    struct LevelTree: Sendable {
+        var depth: Int32
+        var branches: Int32
+        var leaves: Int32
+        /// Every leaf of the tree has exactly one vote (kept in its slot).
+        var singleVotes: Bool
+    }
+
+    /// Each tree's first node (`~index` when the tree is a single leaf).
     var roots: [Int32] = []
-    var evenDepths: [Int32] = []
+    /// Each tree's level layout, or nil for a tree walked node by node (too deep or too uneven).
+    var levelTrees: [LevelTree?] = []
+    var levelBranches: [LevelBranch] = []
+    var leafSlots: [LeafSlot] = []
     var nodes: [Node] = []
     var votes: [Vote] = []
     var maxFeature = -1
@@ -105,20 +139,38 @@ struct CompiledTrees: Sendable {
             trees.append(treeIDs[index])
         }
         try refuseLoops(trees: trees, context: context)
-        evenDepths = roots.map(evenDepth(from:))
+        for root in roots { levelTrees.append(layOutByLevel(root)) }
     }
 
-    /// The depth of every leaf under `root` when they are all equally deep, else -1.
-    private func evenDepth(from root: Int32) -> Int32 {
-        var level = [root]
-        var depth: Int32 = 0
-        while level.allSatisfy({ $0 >= 0 }) {
-            level = level.flatMap { [nodes[Int($0)].trueChild, nodes[Int($0)].falseChild] }
-            depth += 1
-            // Branches that share a child (not a tree, though it has no loop) are walked row by row.
-            if level.count > nodes.count { return -1 }
+    /// The deepest tree laid out level by level (its last level has 2^10 slots).
+    private static let maximumLevelDepth = 10
+
+    /// Lays out the tree under `root` level by level when it is at most `maximumLevelDepth` deep
+    /// and its leaves fill at least half of the last level's slots; nil otherwise.
+    private mutating func layOutByLevel(_ root: Int32) -> LevelTree? {
+        var levels: [[Int32]] = [[root]]
+        var branches = 0
+        while let level = levels.last, level.contains(where: { $0 >= 0 }) {
+            guard levels.count <= Self.maximumLevelDepth else { return nil }
+            branches += level.count(where: { $0 >= 0 })
+            levels.append(level.flatMap { $0 < 0 ? [$0, $0] : [nodes[Int($0)].trueChild, nodes[Int($0)].falseChild] })
         }
-        return level.allSatisfy { $0 < 0 } ? depth : -1
+        let last = levels.removeLast()
+        // A tree of b branches has b + 1 leaves.
+        guard last.count <= 2 * (branches + 1) else { return nil }
+        let singleVotes = last.allSatisfy { nodes[Int(~$0)].falseChild == 1 }
+        let tree = LevelTree(depth: Int32(levels.count), branches: Int32(levelBranches.count), leaves: Int32(leafSlots.count), singleVotes: singleVotes)
+        for reference in levels.joined() {
+            // A leaf above the last level becomes a branch whose two ways lead to it.
+            let node = reference >= 0 ? nodes[Int(reference)] : nil
+            levelBranches.append(LevelBranch(
+                feature: node?.feature ?? 0, threshold: node?.threshold ?? 0, mode: node?.mode ?? .lessOrEqual, missingGoesTrue: node?.missingGoesTrue ?? false))
+        }
+        for reference in last {
+            let leaf = nodes[Int(~reference)]
+            leafSlots.append(LeafSlot(reference: reference, vote: singleVotes ? votes[Int(leaf.trueChild)] : Vote(target: 0, weight: 0)))
+        }
+        return tree
     }
 
     /// Fails when a branch leads back to a node on its own way down (a walk would never reach a
@@ -182,12 +234,11 @@ struct CompiledTrees: Sendable {
             scores.withUnsafeMutableBufferPointer { scores in
                 voted.withUnsafeMutableBufferPointer { voted in
                     let walk = Walk(x: x, columns: columns, targets: targets, scores: scores, voted: voted)
-                    switch sharedMode {
-                    case .lessOrEqual: accumulate(walk, rows: rows, LessOrEqual.self)
-                    case .less: accumulate(walk, rows: rows, Less.self)
-                    case .greaterOrEqual: accumulate(walk, rows: rows, GreaterOrEqual.self)
-                    case .greater: accumulate(walk, rows: rows, Greater.self)
-                    default: accumulate(walk, rows: rows, AnyMode.self)
+                    // Imputed or complete inputs have no missing value: their walk skips the check.
+                    if x.contains(where: \.isNaN) {
+                        accumulate(walk, rows: rows, MissingValues.self)
+                    } else {
+                        accumulate(walk, rows: rows, NoMissingValues.self)
                     }
                 }
             }
@@ -206,48 +257,78 @@ struct CompiledTrees: Sendable {
 
     /// Walks every row down every tree with one branch test, adding each reached leaf's votes.
     /// Rows go in blocks, each tree over the whole block: consecutive walks and sums are then
-    /// independent (different rows), and each row still adds its trees in order. A tree whose
-    /// leaves are all equally deep is walked four rows at a time in lockstep, so that the four
-    /// chains of loads overlap; other trees row by row until a leaf.
-    private func accumulate<Test: BranchTest>(_ walk: Walk, rows: Int, _: Test.Type) {
+    /// independent (different rows), and each row still adds its trees in order. A tree laid out
+    /// by level is walked four rows at a time in lockstep, so that the four chains of loads
+    /// overlap; other trees row by row until a leaf.
+    private func accumulate<Missing: MissingValueCheck>(_ walk: Walk, rows: Int, _: Missing.Type) {
+        switch sharedMode {
+        case .lessOrEqual: accumulate(walk, rows: rows, LessOrEqual.self, Missing.self)
+        case .less: accumulate(walk, rows: rows, Less.self, Missing.self)
+        case .greaterOrEqual: accumulate(walk, rows: rows, GreaterOrEqual.self, Missing.self)
+        case .greater: accumulate(walk, rows: rows, Greater.self, Missing.self)
+        default: accumulate(walk, rows: rows, AnyMode.self, Missing.self)
+        }
+    }
+
+    private func accumulate<Test: BranchTest, Missing: MissingValueCheck>(_ walk: Walk, rows: Int, _: Test.Type, _: Missing.Type) {
         let blockSize = 16
         nodes.withUnsafeBufferPointer { nodes in
             votes.withUnsafeBufferPointer { votes in
-                func add(_ leafReference: Int32, row: Int) {
-                    let leaf = nodes[Int(~leafReference)]
-                    let sums = row &* walk.targets
-                    for vote in votes[Int(leaf.trueChild)..<Int(leaf.trueChild &+ leaf.falseChild)] {
-                        walk.scores[sums &+ Int(vote.target)] += vote.weight
-                        walk.voted[sums &+ Int(vote.target)] = true
-                    }
-                }
-                let x = walk.x.baseAddress!
-                for blockStart in stride(from: 0, to: rows, by: blockSize) {
-                    let blockEnd = min(blockStart + blockSize, rows)
-                    for (root, depth) in zip(roots, evenDepths) {
-                        var row = blockStart
-                        if depth >= 0 {
-                            while row + 4 <= blockEnd {
-                                let features = x + row * walk.columns
-                                var (first, second, third, fourth) = (root, root, root, root)
-                                for _ in 0..<depth {
-                                    first = Self.step(from: first, features, nodes, Test.self)
-                                    second = Self.step(from: second, features + walk.columns, nodes, Test.self)
-                                    third = Self.step(from: third, features + 2 * walk.columns, nodes, Test.self)
-                                    fourth = Self.step(from: fourth, features + 3 * walk.columns, nodes, Test.self)
-                                }
-                                add(first, row: row)
-                                add(second, row: row + 1)
-                                add(third, row: row + 2)
-                                add(fourth, row: row + 3)
-                                row += 4
+                levelBranches.withUnsafeBufferPointer { levelBranches in
+                    leafSlots.withUnsafeBufferPointer { leafSlots in
+                        func add(_ leafReference: Int32, row: Int) {
+                            let leaf = nodes[Int(~leafReference)]
+                            let sums = row &* walk.targets
+                            for vote in votes[Int(leaf.trueChild)..<Int(leaf.trueChild &+ leaf.falseChild)] {
+                                walk.scores[sums &+ Int(vote.target)] += vote.weight
+                                walk.voted[sums &+ Int(vote.target)] = true
                             }
                         }
-                        while row < blockEnd {
-                            var index = root
-                            while index >= 0 { index = Self.step(from: index, x + row * walk.columns, nodes, Test.self) }
-                            add(index, row: row)
-                            row += 1
+                        func add(_ slot: LeafSlot, row: Int, single: Bool) {
+                            guard single else { return add(slot.reference, row: row) }
+                            let sum = row &* walk.targets &+ Int(slot.vote.target)
+                            walk.scores[sum] += slot.vote.weight
+                            walk.voted[sum] = true
+                        }
+                        let x = walk.x.baseAddress!
+                        for blockStart in stride(from: 0, to: rows, by: blockSize) {
+                            let blockEnd = min(blockStart + blockSize, rows)
+                            for (root, levelTree) in zip(roots, levelTrees) {
+                                var row = blockStart
+                                guard let tree = levelTree else {
+                                    while row < blockEnd {
+                                        var index = root
+                                        while index >= 0 { index = Self.step(from: index, x + row * walk.columns, nodes, Test.self) }
+                                        add(index, row: row)
+                                        row += 1
+                                    }
+                                    continue
+                                }
+                                let branches = levelBranches.baseAddress! + Int(tree.branches)
+                                // The walk ends at 2^depth - 1 + slot.
+                                let slots = leafSlots.baseAddress! + Int(tree.leaves) - ((1 << Int(tree.depth)) - 1)
+                                while row + 4 <= blockEnd {
+                                    let features = x + row * walk.columns
+                                    var (first, second, third, fourth) = (0, 0, 0, 0)
+                                    for _ in 0..<tree.depth {
+                                        first = Self.step(from: first, features, branches, Test.self, Missing.self)
+                                        second = Self.step(from: second, features + walk.columns, branches, Test.self, Missing.self)
+                                        third = Self.step(from: third, features + 2 * walk.columns, branches, Test.self, Missing.self)
+                                        fourth = Self.step(from: fourth, features + 3 * walk.columns, branches, Test.self, Missing.self)
+                                    }
+                                    add(slots[first], row: row, single: tree.singleVotes)
+                                    add(slots[second], row: row + 1, single: tree.singleVotes)
+                                    add(slots[third], row: row + 2, single: tree.singleVotes)
+                                    add(slots[fourth], row: row + 3, single: tree.singleVotes)
+                                    row += 4
+                                }
+                                while row < blockEnd {
+                                    var index = 0
+                                    for _ in 0..<tree.depth { index = Self.step(from: index, x + row * walk.columns, branches, Test.self, Missing.self) }
+                                    add(slots[index], row: row, single: tree.singleVotes)
+                                    row += 1
+                                }
+                            }
                         }
                     }
                 }
@@ -264,8 +345,21 @@ struct CompiledTrees: Sendable {
     ) -> Int32 {
         let node = nodes[Int(index)]
         let value = features[Int(node.feature)]
-        let goesTrue = bit(Test.goesTrue(value, node)) | (bit(value.isNaN) & bit(node.missingGoesTrue))
+        let goesTrue = bit(Test.goesTrue(value, node.threshold, node.mode)) | (bit(value.isNaN) & bit(node.missingGoesTrue))
         return node.falseChild ^ ((node.trueChild ^ node.falseChild) & (0 &- goesTrue))
+    }
+
+    /// One step down a tree laid out by level, from the branch at `index` (counted from the
+    /// root): to `2 * index + 1` when the row goes the true way, else to `2 * index + 2`.
+    @inline(__always)
+    private static func step<Test: BranchTest, Missing: MissingValueCheck>(
+        from index: Int, _ features: UnsafePointer<Float>, _ branches: UnsafePointer<LevelBranch>, _: Test.Type, _: Missing.Type
+    ) -> Int {
+        let branch = branches[index]
+        let value = features[Int(branch.feature)]
+        var goesTrue = bit(Test.goesTrue(value, branch.threshold, branch.mode))
+        if Missing.possible { goesTrue |= bit(value.isNaN) & bit(branch.missingGoesTrue) }
+        return 2 &* index &+ 2 &- Int(goesTrue)
     }
 }
 
@@ -274,39 +368,53 @@ extension CompiledTrees {
     fileprivate static func bit(_ value: Bool) -> Int32 { value ? 1 : 0 }
 }
 
+/// Whether a batch's features may hold missing values (NaN), as a type so that a walk over a
+/// batch without any is compiled without the check.
+private protocol MissingValueCheck {
+    static var possible: Bool { get }
+}
+
+private enum MissingValues: MissingValueCheck {
+    static var possible: Bool { true }
+}
+
+private enum NoMissingValues: MissingValueCheck {
+    static var possible: Bool { false }
+}
+
 /// A branch's comparison, as a type so that each walk is compiled for one comparison. As in
 /// onnxruntime, a missing (NaN) value goes the true way when the comparison says so or the
 /// node's missing-value track does.
 private protocol BranchTest {
-    static func goesTrue(_ value: Float, _ node: CompiledTrees.Node) -> Bool
+    static func goesTrue(_ value: Float, _ threshold: Float, _ mode: CompiledTrees.Mode) -> Bool
 }
 
 private enum LessOrEqual: BranchTest {
-    static func goesTrue(_ value: Float, _ node: CompiledTrees.Node) -> Bool { value <= node.threshold }
+    static func goesTrue(_ value: Float, _ threshold: Float, _ mode: CompiledTrees.Mode) -> Bool { value <= threshold }
 }
 
 private enum Less: BranchTest {
-    static func goesTrue(_ value: Float, _ node: CompiledTrees.Node) -> Bool { value < node.threshold }
+    static func goesTrue(_ value: Float, _ threshold: Float, _ mode: CompiledTrees.Mode) -> Bool { value < threshold }
 }
 
 private enum GreaterOrEqual: BranchTest {
-    static func goesTrue(_ value: Float, _ node: CompiledTrees.Node) -> Bool { value >= node.threshold }
+    static func goesTrue(_ value: Float, _ threshold: Float, _ mode: CompiledTrees.Mode) -> Bool { value >= threshold }
 }
 
 private enum Greater: BranchTest {
-    static func goesTrue(_ value: Float, _ node: CompiledTrees.Node) -> Bool { value > node.threshold }
+    static func goesTrue(_ value: Float, _ threshold: Float, _ mode: CompiledTrees.Mode) -> Bool { value > threshold }
 }
 
 /// Trees that mix comparisons: each node's own mode.
 private enum AnyMode: BranchTest {
-    static func goesTrue(_ value: Float, _ node: CompiledTrees.Node) -> Bool {
-        switch node.mode {
-        case .lessOrEqual: value <= node.threshold
-        case .less: value < node.threshold
-        case .greaterOrEqual: value >= node.threshold
-        case .greater: value > node.threshold
-        case .equal: value == node.threshold
-        case .notEqual: value != node.threshold
+    static func goesTrue(_ value: Float, _ threshold: Float, _ mode: CompiledTrees.Mode) -> Bool {
+        switch mode {
+        case .lessOrEqual: value <= threshold
+        case .less: value < threshold
+        case .greaterOrEqual: value >= threshold
+        case .greater: value > threshold
+        case .equal: value == threshold
+        case .notEqual: value != threshold
         case .leaf: false
         }
     }
