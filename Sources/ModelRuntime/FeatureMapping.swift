@@ -92,7 +92,7 @@ public struct FeatureMapping: Sendable {
         switch layout {
         case .perFeature(let inputs):
             return try tensors(for: records, inputs: inputs, plan: feeds)
-        case .tensor(_, let columns):
+        case .tensor(let input, let columns):
             var builder = ColumnBuilder(type: .float, rows: records.count, width: columns.count)
             for (column, name) in records.names.enumerated() {
                 guard let position = position(of: name, guess: column) else { continue }
@@ -102,7 +102,7 @@ public struct FeatureMapping: Sendable {
                     throw FeatureError(feature: name, reason: error.reason)
                 }
             }
-            return [try builder.tensor(feature: columns[0])]
+            return [try builder.tensor(feature: input.name)]
         }
     }
 

@@ -50,7 +50,7 @@ struct CompiledTrees: Sendable {
     }
 
     /// A leaf reached at the last level of a tree laid out by level: its node reference, and
-    /// its vote when it has exactly one (`isSingleVote`).
+    /// its vote when every leaf of the tree has exactly one (`LevelTree.singleVotes`).
     struct LeafSlot: Sendable {
         var reference: Int32
         var vote: Vote
@@ -306,7 +306,7 @@ struct CompiledTrees: Sendable {
                                 }
                                 let branches = levelBranches.baseAddress! + Int(tree.branches)
                                 // The walk ends at 2^depth - 1 + slot.
-                                let slots = leafSlots.baseAddress! + Int(tree.leaves) - ((1 << Int(tree.depth)) - 1)
+                                let slots = Int(tree.leaves) - ((1 << Int(tree.depth)) - 1)
                                 while row + 4 <= blockEnd {
                                     let features = x + row * walk.columns
                                     var (first, second, third, fourth) = (0, 0, 0, 0)
@@ -316,16 +316,16 @@ struct CompiledTrees: Sendable {
                                         third = Self.step(from: third, features + 2 * walk.columns, branches, Test.self, Missing.self)
                                         fourth = Self.step(from: fourth, features + 3 * walk.columns, branches, Test.self, Missing.self)
                                     }
-                                    add(slots[first], row: row, single: tree.singleVotes)
-                                    add(slots[second], row: row + 1, single: tree.singleVotes)
-                                    add(slots[third], row: row + 2, single: tree.singleVotes)
-                                    add(slots[fourth], row: row + 3, single: tree.singleVotes)
+                                    add(leafSlots[slots &+ first], row: row, single: tree.singleVotes)
+                                    add(leafSlots[slots &+ second], row: row + 1, single: tree.singleVotes)
+                                    add(leafSlots[slots &+ third], row: row + 2, single: tree.singleVotes)
+                                    add(leafSlots[slots &+ fourth], row: row + 3, single: tree.singleVotes)
                                     row += 4
                                 }
                                 while row < blockEnd {
                                     var index = 0
                                     for _ in 0..<tree.depth { index = Self.step(from: index, x + row * walk.columns, branches, Test.self, Missing.self) }
-                                    add(slots[index], row: row, single: tree.singleVotes)
+                                    add(leafSlots[slots &+ index], row: row, single: tree.singleVotes)
                                     row += 1
                                 }
                             }
