@@ -32,7 +32,8 @@ let benchmarks: @Sendable () -> Void = {
             ServingTable.Service(id: package.manifest.service, enabled: true, generations: [package.manifest.version: package],
                                  mapping: .single(package.manifest.version))
         ])
-        // The serving benchmark's 1,000-row batch: each model alone, then the whole query.
+        // Each model alone on the serving benchmark's 1,000-row batch, then the whole query of that
+        // batch and of one row.
         let batchFile = folder.deletingLastPathComponent().appendingPathComponent("bodies/batch.json")
         guard let batchData = try? Data(contentsOf: batchFile),
             let items = (try? JSONSerialization.jsonObject(with: batchData) as? [String: Any])?["items"] as? [[String: [String: Any]]]
@@ -41,30 +42,22 @@ let benchmarks: @Sendable () -> Void = {
         let records = FeatureRecords(items.map { item in
             item["features", default: [:]].mapValues { ($0 as? String).map(FeatureValue.string) ?? .number(($0 as! NSNumber).doubleValue) }
         })
+        let singleBody = Array(#"{"features":{"f0":0.1,"f1":-1.2,"f2":0.3,"f3":1.4,"f4":-0.5,"f5":0.6,"f6":0.7,"f7":-0.8,"f8":0.9,"f9":1.0,"plan":"pro","region":"north"}}"#.utf8)
         for (endpoint, model) in package.models.sorted(by: { $0.key < $1.key }) {
             guard let feeds = try? model.features.feeds(for: records) else { fatalError("cannot map the batch for \(endpoint)") }
             Benchmark("evaluate serving \(endpoint) 1000 rows") { benchmark in
                 for _ in benchmark.scaledIterations { blackHole(try model.model.evaluate(feeds: feeds)) }
             }
-            Benchmark("predict-multi query \(endpoint) 1000 rows (parse, score, answer)") { benchmark async in
-                var generator = SystemRandomNumberGenerator()
-                for _ in benchmark.scaledIterations {
-                    let answer = await PublicAPI().handle(
-                        table, service: package.manifest.service, endpoint: endpoint, verb: "predict-multi", body: batchBody, query: [:], using: &generator)
-                    precondition(answer.status == 200, "\(answer.body)")
-                    blackHole(answer.bytes)
-                }
-            }
-        }
-        let body = Array(#"{"features":{"f0":0.1,"f1":-1.2,"f2":0.3,"f3":1.4,"f4":-0.5,"f5":0.6,"f6":0.7,"f7":-0.8,"f8":0.9,"f9":1.0,"plan":"pro","region":"north"}}"#.utf8)
-        for endpoint in package.models.keys.sorted() {
-            Benchmark("predict query \(endpoint) (parse, score, answer)") { benchmark async in
-                var generator = SystemRandomNumberGenerator()
-                for _ in benchmark.scaledIterations {
-                    let answer = await PublicAPI().handle(
-                        table, service: package.manifest.service, endpoint: endpoint, verb: "predict", body: body, query: [:], using: &generator)
-                    precondition(answer.status == 200, "\(answer.body)")
-                    blackHole(answer.bytes)
+            let queries = [("predict-multi query \(endpoint) 1000 rows", "predict-multi", batchBody), ("predict query \(endpoint)", "predict", singleBody)]
+            for (name, verb, body) in queries {
+                Benchmark("\(name) (parse, score, answer)") { benchmark async in
+                    var generator = SystemRandomNumberGenerator()
+                    for _ in benchmark.scaledIterations {
+                        let answer = await PublicAPI().handle(
+                            table, service: package.manifest.service, endpoint: endpoint, verb: verb, body: body, query: [:], using: &generator)
+                        precondition(answer.status == 200, "\(answer.body)")
+                        blackHole(answer.bytes)
+                    }
                 }
             }
         }
