@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Micro benchmarks (ordo-one/benchmark; not a test): evaluator time per model family for one row
-# and for 1,000 rows, and one whole predict query without HTTP. Builds the parity cases and the
-# serving benchmark's package with the pinned Python peers first.
+# and for 1,000 rows, the serving benchmark's models on its 1,000-row batch, and whole predict and
+# predict-multi queries without HTTP. Builds the parity cases and the serving benchmark's package
+# and bodies with the pinned Python peers first.
 # Usage: hack/bench/evaluator.sh [extra `swift package benchmark` arguments]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
