@@ -32,7 +32,6 @@ public struct FeatureMapping: Sendable {
     let layout: Layout
     /// The position of each feature the model takes, by name.
     private let positionOfFeature: [String: Int]
-    private let featureNamesAreUnique: Bool
     /// The model's feeds (`CompiledModel.feeds`) as groups of inputs, for `.perFeature`.
     private let feeds: FeedPlan
 
@@ -71,7 +70,6 @@ public struct FeatureMapping: Sendable {
         feeds = FeedPlan(groups: model.feeds.map(\.inputs), inputs: model.inputs.count)
         featureNames = Self.names(in: layout)
         positionOfFeature = Dictionary(featureNames.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
-        featureNamesAreUnique = positionOfFeature.count == featureNames.count
     }
 
     /// The model inputs for a batch of queries, one tensor per input, by input name (for
@@ -95,7 +93,7 @@ public struct FeatureMapping: Sendable {
         case .tensor(let input, let columns):
             var builder = ColumnBuilder(type: .float, rows: records.count, width: columns.count)
             for (column, name) in records.names.enumerated() {
-                guard let position = position(of: name, guess: column) else { continue }
+                guard let position = positionOfFeature[name] else { continue }
                 do {
                     try builder.fill(position, from: records, column: column)
                 } catch {
@@ -106,19 +104,12 @@ public struct FeatureMapping: Sendable {
         }
     }
 
-    /// The position of feature `name`, tried first at `guess` (its record column: callers
-    /// usually send the features in the model's order), without hashing then.
-    private func position(of name: String, guess: Int) -> Int? {
-        if featureNamesAreUnique, guess < featureNames.count, featureNames[guess] == name { return guess }
-        return positionOfFeature[name]
-    }
-
     /// One tensor per group of the per-feature `inputs` (a group of several is float columns
     /// side by side).
     private func tensors(for records: FeatureRecords, inputs: [ValueInfo], plan: FeedPlan) throws -> [Tensor] {
         var builders = plan.groups.map { ColumnBuilder(type: inputs[$0[0]].elementType, rows: records.count, width: $0.count) }
         for (column, name) in records.names.enumerated() {
-            guard let input = position(of: name, guess: column) else { continue }
+            guard let input = positionOfFeature[name] else { continue }
             let (group, place) = plan.place[input]
             do {
                 try builders[group].fill(place, from: records, column: column)
@@ -178,7 +169,7 @@ public struct FeatureMapping: Sendable {
                 for row in 0..<rows {
                     switch records.value(row, column: column) {
                     case .string(let text): strings[row] = text
-                    case .number(let number): strings[row] = number.rounded() == number && abs(number) < 0x1p63 ? String(Int64(number)) : String(number)
+                    case .number(let number): strings[row] = Int64(exactly: number).map { String($0) } ?? String(number)
                     case .missing: strings[row] = ""
                     }
                 }
@@ -190,8 +181,8 @@ public struct FeatureMapping: Sendable {
                     case .string(let text): number = Double(text) ?? .nan
                     case .missing: number = .nan
                     }
-                    guard number.isFinite, number.rounded() == number, abs(number) < 0x1p63 else { throw ValueProblem(reason: "an integer is expected") }
-                    int64s[row] = Int64(number)
+                    guard let integer = Int64(exactly: number) else { throw ValueProblem(reason: "an integer is expected") }
+                    int64s[row] = integer
                     given[row] = true
                 }
             default:

@@ -102,11 +102,7 @@ public struct JSONParser {
         let end = index + 1 + raw.count
         guard end < bytes.count, bytes[end] == UInt8(ascii: "\"") else { return false }
         let same = bytes.withUnsafeBufferPointer { buffer in
-            let (name, expected) = (buffer.baseAddress! + index + 1, buffer.baseAddress! + raw.lowerBound)
-            // Feature names are short: a loop beats the call for them.
-            guard raw.count <= 16 else { return memcmp(name, expected, raw.count) == 0 }
-            for offset in 0..<raw.count where name[offset] != expected[offset] { return false }
-            return true
+            memcmp(buffer.baseAddress! + index + 1, buffer.baseAddress! + raw.lowerBound, raw.count) == 0
         }
         guard same else { return false }
         index = end + 1
