@@ -31,7 +31,7 @@ public struct QueryEvent: Sendable {
     }
 
     /// `YYYY-MM-DD` of the timestamp.
-    var day: String { String(timestamp.prefix(10)) }
+    var day: String { String(decoding: timestamp.utf8.prefix(10), as: UTF8.self) }
 
     /// The event as one JSON object (no newline).
     var line: [UInt8] {

@@ -2,8 +2,9 @@
 /// generations or mappings change. A query reads the snapshot once, so it finishes on the
 /// generation it started with even if a switch happens meanwhile.
 public struct ServingTable: Sendable {
-    /// One service: its loaded generations and how queries are split between them.
-    public struct Service: Sendable {
+    /// One service: its loaded generations and how queries are split between them. A class, so
+    /// that a query's lookup shares it instead of copying its nine members.
+    public final class Service: Sendable {
         public let id: String
         public let enabled: Bool
         public let generations: [String: ValidatedPackage]

@@ -9,31 +9,37 @@ public enum MillisecondTimestamp {
         var seconds = time_t(milliseconds.floorDivided(by: 1000))
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        var text = [UInt8]()
-        text.reserveCapacity(24)
-        func digits(_ value: Int, _ count: Int) {
-            var divisor = 1
-            for _ in 1..<count { divisor *= 10 }
-            while divisor > 0 {
-                text.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
-                divisor /= 10
+        // Written straight into the string's storage: 23 bytes and the zone.
+        return String(unsafeUninitializedCapacity: 23 + zone.utf8.count) { text in
+            var position = 0
+            func put(_ byte: UInt8) {
+                text[position] = byte
+                position += 1
             }
+            func digits(_ value: Int, _ count: Int) {
+                var divisor = 1
+                for _ in 1..<count { divisor *= 10 }
+                while divisor > 0 {
+                    put(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+                    divisor /= 10
+                }
+            }
+            digits(Int(parts.tm_year) + 1900, 4)
+            put(UInt8(ascii: "-"))
+            digits(Int(parts.tm_mon) + 1, 2)
+            put(UInt8(ascii: "-"))
+            digits(Int(parts.tm_mday), 2)
+            put(UInt8(ascii: "T"))
+            digits(Int(parts.tm_hour), 2)
+            put(UInt8(ascii: ":"))
+            digits(Int(parts.tm_min), 2)
+            put(UInt8(ascii: ":"))
+            digits(Int(parts.tm_sec), 2)
+            put(UInt8(ascii: "."))
+            digits(Int(milliseconds - milliseconds.floorDivided(by: 1000) * 1000), 3)
+            for byte in zone.utf8 { put(byte) }
+            return position
         }
-        digits(Int(parts.tm_year) + 1900, 4)
-        text.append(UInt8(ascii: "-"))
-        digits(Int(parts.tm_mon) + 1, 2)
-        text.append(UInt8(ascii: "-"))
-        digits(Int(parts.tm_mday), 2)
-        text.append(UInt8(ascii: "T"))
-        digits(Int(parts.tm_hour), 2)
-        text.append(UInt8(ascii: ":"))
-        digits(Int(parts.tm_min), 2)
-        text.append(UInt8(ascii: ":"))
-        digits(Int(parts.tm_sec), 2)
-        text.append(UInt8(ascii: "."))
-        digits(Int(milliseconds - milliseconds.floorDivided(by: 1000) * 1000), 3)
-        text.append(contentsOf: zone.utf8)
-        return String(decoding: text, as: UTF8.self)
     }
 }
 
