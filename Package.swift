@@ -41,6 +41,7 @@ let package = Package(
             dependencies: [.product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
+        .target(name: "ServerLogging", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .target(
             name: "ReconcileKit",
             dependencies: [
@@ -193,6 +194,7 @@ let package = Package(
             name: "apideployer",
             dependencies: [
                 "DeployerModel", "DeployerCore", "DeployerStores", "DeployerServer", "DeployerDrivers", "CloudHTTP", "APINode", "EventServer", "EventShipping", "ReconcileKit",
+                "ServerLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -217,7 +219,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "serving-ceiling",
-            dependencies: [.product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ServerLogging", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/ServingCeiling",
             swiftSettings: swiftSettings
         ),

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import ServerLogging
 
 /// The ceiling of the node's HTTP stack for `hack/bench/serving.sh`: the same Hummingbird
 /// server, reading each request body and answering a fixed JSON body, with no scoring at all.
@@ -24,6 +25,8 @@ guard arguments.count == 3, let port = Int(arguments[1]), let answer = FileManag
     FileHandle.standardError.write(Data("usage: serving-ceiling PORT BODY_FILE\n".utf8))
     exit(2)
 }
+// The node's log handler, so that the ceiling pays what the node's HTTP stack pays per request.
+LoggingSystem.bootstrap(DeferredMetadataLogHandler.init(label:))
 var logger = Logger(label: "serving-ceiling")
 logger.logLevel = .warning
 let application = Application(

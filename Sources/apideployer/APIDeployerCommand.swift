@@ -1,4 +1,6 @@
 import ArgumentParser
+import Logging
+import ServerLogging
 
 /// `apideployer`: one binary, one subcommand per role.
 @main
@@ -11,6 +13,12 @@ struct APIDeployerCommand: AsyncParsableCommand {
             WaitCommand.self, DiffCommand.self, PackageCommand.self, NodeCommand.self, EventServerCommand.self, LogsCommand.self, GenCommand.self,
             TokenCommand.self, UserCommand.self, GroupCommand.self, SecretCommand.self,
         ])
+
+    /// Logs as swift-log's default handler does, but formats metadata only for messages logged.
+    static func main() async {
+        LoggingSystem.bootstrap(DeferredMetadataLogHandler.init(label:))
+        await main(nil)
+    }
 }
 
 /// A command-line failure with a message for the user (exit code 1).
