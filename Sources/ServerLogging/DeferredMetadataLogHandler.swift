@@ -6,13 +6,25 @@ import Logging
 /// and formatting metadata that was almost never logged.
 public struct DeferredMetadataLogHandler: LogHandler {
     private let label: String
+    /// The stock handler that writes a message, made for each message logged.
+    private let writer: @Sendable (String, Logger.MetadataProvider?) -> StreamLogHandler
     public var logLevel: Logger.Level = .info
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
 
     /// Writes to standard output, as swift-log's default handler does.
     public init(label: String) {
+        self.init(label: label) { StreamLogHandler.standardOutput(label: $0, metadataProvider: $1) }
+    }
+
+    /// Writes to `stream`.
+    public init(label: String, stream: any TextOutputStream & Sendable) {
+        self.init(label: label) { StreamLogHandler(label: $0, stream: stream, metadataProvider: $1) }
+    }
+
+    private init(label: String, writer: @escaping @Sendable (String, Logger.MetadataProvider?) -> StreamLogHandler) {
         self.label = label
+        self.writer = writer
         metadataProvider = LoggingSystem.metadataProvider
     }
 
@@ -22,7 +34,7 @@ public struct DeferredMetadataLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var handler = StreamLogHandler.standardOutput(label: label, metadataProvider: metadataProvider)
+        var handler = writer(label, metadataProvider)
         handler.logLevel = logLevel
         handler.metadata = metadata
         handler.log(event: event)
