@@ -1,8 +1,7 @@
 import Logging
+import ServerLogging
 import Synchronization
 import Testing
-
-import ServerLogging
 
 /// Collects what a handler writes.
 final class CollectedLines: TextOutputStream, @unchecked Sendable {
