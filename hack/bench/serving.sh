@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Serving benchmark (not a test): the API node next to MLflow's `mlflow models serve`, FastAPI +
 # uvicorn (2 workers) running onnxruntime, and a Hummingbird route answering a fixed body, on the
-# same two models and the same wrk settings, in one run. Prints a Markdown report for
-# docs/benchmarks.md. Usage: hack/bench/serving.sh [seconds per run=10]
+# same two models and the same wrk settings, in one run: all four servers up, loaded one at a time
+# in three rounds. Prints a Markdown report for docs/benchmarks.md.
+# Usage: hack/bench/serving.sh [seconds per run=10]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v wrk >/dev/null || { apt-get update >&2 && apt-get install -y wrk >&2; }

@@ -1,9 +1,12 @@
-"""Serving benchmark driver (see hack/bench/serving.sh): loads one server at a time on this machine
-with wrk (same settings for all), checks the answers agree, and prints a Markdown report. The
-node and the fixed-body ceiling are also loaded in alternating rounds, for their ratio.
+"""Serving benchmark driver (see hack/bench/serving.sh): starts every server, checks their answers
+agree, then loads one server at a time with wrk (same settings for all), the servers in turn in
+rounds so that each ratio compares runs made minutes apart at most (this VM's speed drifts by
+more than some of the gaps measured over the quarter hour a run takes), and prints a Markdown
+report.
 
 Usage: run.py APIDEPLOYER SERVING_CEILING WORK_DIR SECONDS
 """
+import contextlib
 import json
 import os
 import re
@@ -19,8 +22,9 @@ from processes import prepare_node, start_printing_url, stop  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONNECTIONS = 32
 THREADS = 2
-# Rounds of the node against the fixed-body ceiling, per model (alternating order).
-CEILING_ROUNDS = 4
+# Rounds in which every server is loaded in turn (see `main`).
+ROUNDS = 3
+TITLES = {"API node": "API node", "FastAPI": "FastAPI + onnxruntime", "MLflow": "MLflow", "ceiling": "Hummingbird fixed body"}
 MODELS = ["pipeline", "boosting"]
 
 
@@ -83,130 +87,121 @@ def labels(answer):
     return [str(row) for row in answer["predictions"]]
 
 
-def bench_server(name, urls, bodies, duration, results, reference):
-    for model, (single_url, batch_url) in urls.items():
-        single, batch = bodies
-        answer = labels(post(batch_url, batch))
-        if model in reference and reference[model] != answer:
-            mismatches = sum(a != b for a, b in zip(reference[model], answer))
-            raise SystemExit(f"{name} {model}: {mismatches} of 1,000 labels differ from the API node's")
-        reference.setdefault(model, answer)
-        results[(name, model, "single")] = wrk(single_url, single, duration)
-        batch_run = wrk(batch_url, batch, duration)
-        batch_run["rows"] = batch_run["rps"] * 1000
-        results[(name, model, "batch")] = batch_run
-        print(f"  {name} {model}: {results[(name, model, 'single')]['rps']:.0f} req/s single, {batch_run['rows']:.0f} rows/s batched",
-              file=sys.stderr)
+def check_labels(name, model, batch_url, batch_body, reference):
+    """Refuses a server whose labels for the batch body differ from the API node's."""
+    answer = labels(post(batch_url, batch_body))
+    if model in reference and reference[model] != answer:
+        mismatches = sum(a != b for a, b in zip(reference[model], answer))
+        raise SystemExit(f"{name} {model}: {mismatches} of 1,000 labels differ from the API node's")
+    reference.setdefault(model, answer)
 
 
-def main(apideployer, ceiling, work, duration):
+def main(apideployer, ceiling, work, duration, rounds=ROUNDS):
     python = sys.executable
     out = os.path.join(work, "models")
     subprocess.run([python, os.path.join(HERE, "make_models.py"), out], check=True)
     bodies = os.path.join(out, "bodies")
     ours = (os.path.join(bodies, "single.json"), os.path.join(bodies, "batch.json"))
     mlflow_bodies = (os.path.join(bodies, "mlflow-single.json"), os.path.join(bodies, "mlflow-batch.json"))
-    results, reference = {}, {}
-
-    node = os.path.join(work, "node")
-    prepare_node(apideployer, node, os.path.join(out, "package"), os.path.join(work, "bench.zip"))
-    print("API node", file=sys.stderr)
-    process, url = start_printing_url([apideployer, "node", "serve", "--data-dir", node, "--port", "0"], "apinode: serving on ")
-    try:
+    # Per server and model: the single-row URL, the batch URL (none for the ceiling) and the bodies.
+    servers = {}
+    with contextlib.ExitStack() as running:
+        node = os.path.join(work, "node")
+        prepare_node(apideployer, node, os.path.join(out, "package"), os.path.join(work, "bench.zip"))
+        print("Starting the API node, the fixed-body server, FastAPI and MLflow", file=sys.stderr)
+        process, url = start_printing_url([apideployer, "node", "serve", "--data-dir", node, "--port", "0"], "apinode: serving on ")
+        running.callback(stop, process)
         base = f"{url}/public/api/v1/bench"
-        urls = {model: (f"{base}/{model}/predict", f"{base}/{model}/predict-multi") for model in MODELS}
-        bench_server("API node", urls, ours, duration, results, reference)
+        servers["API node"] = {model: (f"{base}/{model}/predict", f"{base}/{model}/predict-multi", ours) for model in MODELS}
+
         fixed_answer = os.path.join(work, "fixed-answer.json")
         with open(fixed_answer, "wb") as handle:
-            handle.write(urllib.request.urlopen(urllib.request.Request(urls["pipeline"][0], data=open(ours[0], "rb").read())).read())
-        print("Hummingbird fixed body, in rounds with the API node", file=sys.stderr)
-        ceiling_process, ceiling_url = start_printing_url([ceiling, "0", fixed_answer], "serving-ceiling: serving on ")
-        try:
-            for model in MODELS:
-                results[("ceiling rounds", model)] = ceiling_rounds(urls[model][0], ceiling_url + "/", ours[0], duration)
-        finally:
-            stop(ceiling_process)
-    finally:
-        stop(process)
+            handle.write(urllib.request.urlopen(urllib.request.Request(servers["API node"]["pipeline"][0], data=open(ours[0], "rb").read())).read())
+        process, url = start_printing_url([ceiling, "0", fixed_answer], "serving-ceiling: serving on ")
+        running.callback(stop, process)
+        servers["ceiling"] = {model: (url + "/", None, ours) for model in MODELS}
 
-    print("FastAPI + onnxruntime", file=sys.stderr)
-    port = free_port()
-    environment = dict(os.environ, ONNX_DIR=os.path.join(out, "onnx"))
-    process = subprocess.Popen([python, "-m", "uvicorn", "fastapi_app:app", "--workers", "2", "--host", "127.0.0.1", "--port", str(port),
-                                "--no-access-log", "--log-level", "warning"], cwd=HERE, env=environment)
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/docs", process)
-        urls = {model: (f"http://127.0.0.1:{port}/{model}/predict", f"http://127.0.0.1:{port}/{model}/predict-multi") for model in MODELS}
-        bench_server("FastAPI", urls, ours, duration, results, reference)
-    finally:
-        stop(process)
-
-    print("MLflow (its server's output: WORK_DIR/mlflow.log)", file=sys.stderr)
-    log = open(os.path.join(work, "mlflow.log"), "w")
-    for model in MODELS:
         port = free_port()
-        process = subprocess.Popen([python, "-m", "mlflow", "models", "serve", "-m", os.path.join(out, f"mlflow-{model}"), "--env-manager", "local",
-                                    "-h", "127.0.0.1", "-p", str(port), "-w", "2"], stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, MLFLOW_TRACKING_URI=f"file://{work}/mlruns",
-                                             PATH=os.path.dirname(python) + os.pathsep + os.environ["PATH"]))
-        try:
+        environment = dict(os.environ, ONNX_DIR=os.path.join(out, "onnx"))
+        process = subprocess.Popen([python, "-m", "uvicorn", "fastapi_app:app", "--workers", "2", "--host", "127.0.0.1", "--port", str(port),
+                                    "--no-access-log", "--log-level", "warning"], cwd=HERE, env=environment)
+        running.callback(stop, process)
+        wait_until_up(f"http://127.0.0.1:{port}/docs", process)
+        servers["FastAPI"] = {model: (f"http://127.0.0.1:{port}/{model}/predict", f"http://127.0.0.1:{port}/{model}/predict-multi", ours)
+                              for model in MODELS}
+
+        log = running.enter_context(open(os.path.join(work, "mlflow.log"), "w"))
+        servers["MLflow"] = {}
+        for model in MODELS:
+            port = free_port()
+            process = subprocess.Popen([python, "-m", "mlflow", "models", "serve", "-m", os.path.join(out, f"mlflow-{model}"), "--env-manager", "local",
+                                        "-h", "127.0.0.1", "-p", str(port), "-w", "2"], stdout=log, stderr=subprocess.STDOUT,
+                                       env=dict(os.environ, MLFLOW_TRACKING_URI=f"file://{work}/mlruns",
+                                                PATH=os.path.dirname(python) + os.pathsep + os.environ["PATH"]))
+            running.callback(stop, process)
             wait_until_up(f"http://127.0.0.1:{port}/ping", process)
-            url = f"http://127.0.0.1:{port}/invocations"
-            bench_server("MLflow", {model: (url, url)}, mlflow_bodies, duration, results, reference)
-        finally:
-            stop(process)
-    report(results, duration)
+            servers["MLflow"][model] = (f"http://127.0.0.1:{port}/invocations", f"http://127.0.0.1:{port}/invocations", mlflow_bodies)
+
+        reference = {}
+        for name in ["API node", "FastAPI", "MLflow"]:
+            for model in MODELS:
+                _, batch_url, (_, batch_body) = servers[name][model]
+                check_labels(name, model, batch_url, batch_body, reference)
+
+        runs = {}
+        for round in range(rounds):
+            order = list(servers) if round % 2 == 0 else list(reversed(servers))
+            for model in MODELS:
+                for kind in ("single", "batch"):
+                    for name in order:
+                        single_url, batch_url, (single_body, batch_body) = servers[name][model]
+                        url, body = (single_url, single_body) if kind == "single" else (batch_url, batch_body)
+                        if url:
+                            runs.setdefault((name, model, kind), []).append(wrk(url, body, duration))
+            print(f"  round {round + 1} of {rounds} done", file=sys.stderr)
+    report(runs, duration, rounds)
 
 
-def ceiling_rounds(node_url, ceiling_url, body, duration, rounds=CEILING_ROUNDS):
-    """Loads the node and the fixed-body ceiling in turn (node, ceiling, ceiling, node, ...), so
-    that both see the same machine: its speed drifts by more than the gap between them over the
-    minutes a whole run takes. Both servers run, but only the one being loaded does any work."""
-    runs = {"node": [], "ceiling": []}
-    for round in range(rounds):
-        order = ["node", "ceiling"] if round % 2 == 0 else ["ceiling", "node"]
-        for server in order:
-            runs[server].append(wrk(node_url if server == "node" else ceiling_url, body, duration))
-    node, ceiling = (sum(run["rps"] for run in runs[server]) / rounds for server in ("node", "ceiling"))
-    print(f"  rounds: node {node:.0f} req/s, fixed body {ceiling:.0f} req/s", file=sys.stderr)
-    return {"node": node, "ceiling": ceiling, "runs": runs}
+def report(runs, duration, rounds):
+    def mean(name, model, kind, key="rps"):
+        values = [run[key] for run in runs[(name, model, kind)]]
+        return sum(values) / len(values)
 
+    def worst(name, model, kind, key):
+        return max(run[key] for run in runs[(name, model, kind)])
 
-def report(results, duration):
-    def cell(server, model, kind, key):
-        return results[(server, model, kind)][key]
-
-    print(f"wrk {THREADS} threads, {CONNECTIONS} connections, {duration} s per run after a 2 s warm-up; one server loaded at a time.\n")
+    print(f"wrk {THREADS} threads, {CONNECTIONS} connections, {duration} s per run after a 2 s warm-up; one server loaded at a time, "
+          f"the servers in turn in {rounds} rounds (order reversed every other round); rates are means of the rounds, p50 their mean "
+          f"and p99 the worst round's.\n")
     print("| server | model | single-row req/s | p50 | p99 | 1,000-row batches: rows/s |")
     print("|---|---|---:|---:|---:|---:|")
-    for server in ["API node", "FastAPI", "MLflow"]:
+    for name, title in TITLES.items():
         for model in MODELS:
-            single = results[(server, model, "single")]
-            print(f"| {server} | {model} | {single['rps']:,.0f} | {single['p50'] * 1000:.2f} ms | {single['p99'] * 1000:.2f} ms | "
-                  f"{cell(server, model, 'batch', 'rows'):,.0f} |")
-    ceiling_runs = [run for model in MODELS for run in results[("ceiling rounds", model)]["runs"]["ceiling"]]
-    mean = {key: sum(run[key] for run in ceiling_runs) / len(ceiling_runs) for key in ("rps", "p50", "p99")}
-    print(f"| Hummingbird fixed body (mean of {len(ceiling_runs)} runs) | — | {mean['rps']:,.0f} | {mean['p50'] * 1000:.2f} ms | "
-          f"{mean['p99'] * 1000:.2f} ms | — |\n")
-    print(f"Node against the fixed-body ceiling, single rows, {CEILING_ROUNDS} alternating rounds per model (req/s of each run):\n")
-    print("| model | API node | fixed body | node ÷ ceiling |")
-    print("|---|---|---|---:|")
-    for model in MODELS:
-        rounds = results[("ceiling rounds", model)]
-        runs = {server: ", ".join(f"{run['rps']:,.0f}" for run in rounds["runs"][server]) for server in ("node", "ceiling")}
-        print(f"| {model} | {runs['node']} | {runs['ceiling']} | {rounds['node'] / rounds['ceiling']:.2f}× |")
+            batch = f"{mean(name, model, 'batch') * 1000:,.0f}" if (name, model, "batch") in runs else "—"
+            print(f"| {title} | {model} | {mean(name, model, 'single'):,.0f} | {mean(name, model, 'single', 'p50') * 1000:.2f} ms | "
+                  f"{worst(name, model, 'single', 'p99') * 1000:.2f} ms | {batch} |")
+    print("\nEach round's rate (single rows: req/s; batches: rows/s):\n")
+    print("| server | model | single rows | batches |")
+    print("|---|---|---|---|")
+    for name, title in TITLES.items():
+        for model in MODELS:
+            single = ", ".join(f"{run['rps']:,.0f}" for run in runs[(name, model, "single")])
+            batch = ", ".join(f"{run['rps'] * 1000:,.0f}" for run in runs.get((name, model, "batch"), [])) or "—"
+            print(f"| {title} | {model} | {single} | {batch} |")
     print()
     print("| ratio | pipeline | boosting | target |")
     print("|---|---:|---:|---|")
     rows = [
-        ("single-row req/s, node ÷ MLflow", lambda m: cell("API node", m, "single", "rps") / cell("MLflow", m, "single", "rps"), "≥ 100×"),
-        ("single-row req/s, node ÷ FastAPI + onnxruntime", lambda m: cell("API node", m, "single", "rps") / cell("FastAPI", m, "single", "rps"), "≥ 5×"),
-        ("single-row req/s, node ÷ fixed-body ceiling (rounds)", lambda m: results[("ceiling rounds", m)]["node"] / results[("ceiling rounds", m)]["ceiling"],
-         "≥ 0.6×"),
-        ("batch rows/s, node ÷ MLflow", lambda m: cell("API node", m, "batch", "rows") / cell("MLflow", m, "batch", "rows"), "≥ 10×"),
-        ("batch rows/s, node ÷ FastAPI + onnxruntime", lambda m: cell("API node", m, "batch", "rows") / cell("FastAPI", m, "batch", "rows"), "—"),
+        ("single-row req/s, node ÷ MLflow", lambda m: mean("API node", m, "single") / mean("MLflow", m, "single"), "≥ 100×"),
+        ("single-row req/s, node ÷ FastAPI + onnxruntime", lambda m: mean("API node", m, "single") / mean("FastAPI", m, "single"), "≥ 5×"),
+        ("single-row req/s, node ÷ fixed-body ceiling", lambda m: mean("API node", m, "single") / mean("ceiling", m, "single"), "≥ 0.6×"),
+        ("batch rows/s, node ÷ MLflow", lambda m: mean("API node", m, "batch") / mean("MLflow", m, "batch"), "≥ 10×"),
+        ("batch rows/s, node ÷ FastAPI + onnxruntime", lambda m: mean("API node", m, "batch") / mean("FastAPI", m, "batch"), "—"),
     ]
     for title, ratio, target in rows:
         print(f"| {title} | {ratio('pipeline'):.2f}× | {ratio('boosting'):.2f}× | {target} |")
+    print(f"| single-row p99 of the node (worst round) | {worst('API node', 'pipeline', 'single', 'p99') * 1000:.2f} ms | "
+          f"{worst('API node', 'boosting', 'single', 'p99') * 1000:.2f} ms | < 10 ms |")
 
 
 if __name__ == "__main__":
