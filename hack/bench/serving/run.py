@@ -97,69 +97,80 @@ def check_labels(name, model, batch_url, batch_body, reference):
 
 
 def main(apideployer, ceiling, work, duration, rounds=ROUNDS):
-    python = sys.executable
     out = os.path.join(work, "models")
-    subprocess.run([python, os.path.join(HERE, "make_models.py"), out], check=True)
-    bodies = os.path.join(out, "bodies")
-    ours = (os.path.join(bodies, "single.json"), os.path.join(bodies, "batch.json"))
-    mlflow_bodies = (os.path.join(bodies, "mlflow-single.json"), os.path.join(bodies, "mlflow-batch.json"))
-    # Per server and model: the single-row URL, the batch URL (none for the ceiling) and the bodies.
-    servers = {}
+    subprocess.run([sys.executable, os.path.join(HERE, "make_models.py"), out], check=True)
     with contextlib.ExitStack() as running:
-        node = os.path.join(work, "node")
-        prepare_node(apideployer, node, os.path.join(out, "package"), os.path.join(work, "bench.zip"))
-        print("Starting the API node, the fixed-body server, FastAPI and MLflow", file=sys.stderr)
-        process, url = start_printing_url([apideployer, "node", "serve", "--data-dir", node, "--port", "0"], "apinode: serving on ")
-        running.callback(stop, process)
-        base = f"{url}/public/api/v1/bench"
-        servers["API node"] = {model: (f"{base}/{model}/predict", f"{base}/{model}/predict-multi", ours) for model in MODELS}
-
-        fixed_answer = os.path.join(work, "fixed-answer.json")
-        with open(fixed_answer, "wb") as handle:
-            handle.write(urllib.request.urlopen(urllib.request.Request(servers["API node"]["pipeline"][0], data=open(ours[0], "rb").read())).read())
-        process, url = start_printing_url([ceiling, "0", fixed_answer], "serving-ceiling: serving on ")
-        running.callback(stop, process)
-        servers["ceiling"] = {model: (url + "/", None, ours) for model in MODELS}
-
-        port = free_port()
-        environment = dict(os.environ, ONNX_DIR=os.path.join(out, "onnx"))
-        process = subprocess.Popen([python, "-m", "uvicorn", "fastapi_app:app", "--workers", "2", "--host", "127.0.0.1", "--port", str(port),
-                                    "--no-access-log", "--log-level", "warning"], cwd=HERE, env=environment)
-        running.callback(stop, process)
-        wait_until_up(f"http://127.0.0.1:{port}/docs", process)
-        servers["FastAPI"] = {model: (f"http://127.0.0.1:{port}/{model}/predict", f"http://127.0.0.1:{port}/{model}/predict-multi", ours)
-                              for model in MODELS}
-
-        log = running.enter_context(open(os.path.join(work, "mlflow.log"), "w"))
-        servers["MLflow"] = {}
-        for model in MODELS:
-            port = free_port()
-            process = subprocess.Popen([python, "-m", "mlflow", "models", "serve", "-m", os.path.join(out, f"mlflow-{model}"), "--env-manager", "local",
-                                        "-h", "127.0.0.1", "-p", str(port), "-w", "2"], stdout=log, stderr=subprocess.STDOUT,
-                                       env=dict(os.environ, MLFLOW_TRACKING_URI=f"file://{work}/mlruns",
-                                                PATH=os.path.dirname(python) + os.pathsep + os.environ["PATH"]))
-            running.callback(stop, process)
-            wait_until_up(f"http://127.0.0.1:{port}/ping", process)
-            servers["MLflow"][model] = (f"http://127.0.0.1:{port}/invocations", f"http://127.0.0.1:{port}/invocations", mlflow_bodies)
-
+        servers = start_servers(running, apideployer, ceiling, work, out)
         reference = {}
         for name in ["API node", "FastAPI", "MLflow"]:
             for model in MODELS:
                 _, batch_url, (_, batch_body) = servers[name][model]
                 check_labels(name, model, batch_url, batch_body, reference)
-
-        runs = {}
-        for round in range(rounds):
-            order = list(servers) if round % 2 == 0 else list(reversed(servers))
-            for model in MODELS:
-                for kind in ("single", "batch"):
-                    for name in order:
-                        single_url, batch_url, (single_body, batch_body) = servers[name][model]
-                        url, body = (single_url, single_body) if kind == "single" else (batch_url, batch_body)
-                        if url:
-                            runs.setdefault((name, model, kind), []).append(wrk(url, body, duration))
-            print(f"  round {round + 1} of {rounds} done", file=sys.stderr)
+        runs = measure(servers, duration, rounds)
     report(runs, duration, rounds)
+
+
+def start_servers(running, apideployer, ceiling, work, out):
+    """Starts the four servers (each stopped when `running` closes); returns, per server and
+    model, the single-row URL, the batch URL (none for the ceiling) and the two bodies."""
+    python = sys.executable
+    bodies = os.path.join(out, "bodies")
+    ours = (os.path.join(bodies, "single.json"), os.path.join(bodies, "batch.json"))
+    mlflow_bodies = (os.path.join(bodies, "mlflow-single.json"), os.path.join(bodies, "mlflow-batch.json"))
+    servers = {}
+    node = os.path.join(work, "node")
+    prepare_node(apideployer, node, os.path.join(out, "package"), os.path.join(work, "bench.zip"))
+    print("Starting the API node, the fixed-body server, FastAPI and MLflow", file=sys.stderr)
+    process, url = start_printing_url([apideployer, "node", "serve", "--data-dir", node, "--port", "0"], "apinode: serving on ")
+    running.callback(stop, process)
+    base = f"{url}/public/api/v1/bench"
+    servers["API node"] = {model: (f"{base}/{model}/predict", f"{base}/{model}/predict-multi", ours) for model in MODELS}
+
+    fixed_answer = os.path.join(work, "fixed-answer.json")
+    with open(fixed_answer, "wb") as handle:
+        handle.write(urllib.request.urlopen(urllib.request.Request(servers["API node"]["pipeline"][0], data=open(ours[0], "rb").read())).read())
+    process, url = start_printing_url([ceiling, "0", fixed_answer], "serving-ceiling: serving on ")
+    running.callback(stop, process)
+    servers["ceiling"] = {model: (url + "/", None, ours) for model in MODELS}
+
+    port = free_port()
+    environment = dict(os.environ, ONNX_DIR=os.path.join(out, "onnx"))
+    process = subprocess.Popen([python, "-m", "uvicorn", "fastapi_app:app", "--workers", "2", "--host", "127.0.0.1", "--port", str(port),
+                                "--no-access-log", "--log-level", "warning"], cwd=HERE, env=environment)
+    running.callback(stop, process)
+    wait_until_up(f"http://127.0.0.1:{port}/docs", process)
+    servers["FastAPI"] = {model: (f"http://127.0.0.1:{port}/{model}/predict", f"http://127.0.0.1:{port}/{model}/predict-multi", ours)
+                          for model in MODELS}
+
+    log = running.enter_context(open(os.path.join(work, "mlflow.log"), "w"))
+    servers["MLflow"] = {}
+    for model in MODELS:
+        port = free_port()
+        process = subprocess.Popen([python, "-m", "mlflow", "models", "serve", "-m", os.path.join(out, f"mlflow-{model}"), "--env-manager", "local",
+                                    "-h", "127.0.0.1", "-p", str(port), "-w", "2"], stdout=log, stderr=subprocess.STDOUT,
+                                   env=dict(os.environ, MLFLOW_TRACKING_URI=f"file://{work}/mlruns",
+                                            PATH=os.path.dirname(python) + os.pathsep + os.environ["PATH"]))
+        running.callback(stop, process)
+        wait_until_up(f"http://127.0.0.1:{port}/ping", process)
+        servers["MLflow"][model] = (f"http://127.0.0.1:{port}/invocations", f"http://127.0.0.1:{port}/invocations", mlflow_bodies)
+    return servers
+
+
+def measure(servers, duration, rounds):
+    """Loads one server at a time: per round, each model and body on every server in turn (the
+    order reversed every other round). Returns the wrk results by (server, model, kind)."""
+    runs = {}
+    for round in range(rounds):
+        order = list(servers) if round % 2 == 0 else list(reversed(servers))
+        for model in MODELS:
+            for kind in ("single", "batch"):
+                for name in order:
+                    single_url, batch_url, (single_body, batch_body) = servers[name][model]
+                    url, body = (single_url, single_body) if kind == "single" else (batch_url, batch_body)
+                    if url:
+                        runs.setdefault((name, model, kind), []).append(wrk(url, body, duration))
+        print(f"  round {round + 1} of {rounds} done", file=sys.stderr)
+    return runs
 
 
 def report(runs, duration, rounds):
