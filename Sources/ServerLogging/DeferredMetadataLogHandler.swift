@@ -34,8 +34,8 @@ public struct DeferredMetadataLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
+        // `Logger` checked the level before calling; the stock handler only writes.
         var handler = writer(label, metadataProvider)
-        handler.logLevel = logLevel
         handler.metadata = metadata
         handler.log(event: event)
     }

@@ -88,6 +88,19 @@ import Testing
         #expect(try await curl(predict, in: scratch).status == 503, "no generation is active before a mapping")
         #expect(try await curl(admin + ["-X", "POST", "\(url)/admin/api/services/churn/actions/switchTo/v1"], in: scratch).status == 200)
         #expect(Self.number(try await curl(predict, in: scratch).body?["result"]?["prediction"]) == 5)
+        // The answer's fields as sent: the reference's version headers, the caller's request id
+        // and the body's length.
+        let sent = try await run("/usr/bin/env", ["curl", "-s", "-i", "-H", "X-Request-ID: caller-7"] + predict, in: scratch.url).output
+        let (head, body) = try #require(sent.range(of: "\r\n\r\n").map { (sent[..<$0.lowerBound], sent[$0.upperBound...]) })
+        let fields = Dictionary(head.split(separator: "\r\n").dropFirst().map { line in
+            let parts = line.split(separator: ":", maxSplits: 1)
+            return (parts[0].lowercased(), parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : "")
+        }, uniquingKeysWith: { first, _ in first })
+        #expect(fields["dss-api-version"] == "v1")
+        #expect(fields["dss-version"]?.hasPrefix("apideployer-") == true)
+        #expect(fields["content-type"] == "application/json")
+        #expect(fields["x-request-id"] == "caller-7")
+        #expect(fields["content-length"] == String(body.utf8.count))
         let mapping = #"{"strategy":"HASH_BASED","entries":[{"generation":"v1","proba":0.5},{"generation":"v2","proba":0.5}]}"#
         #expect(try await curl(admin + ["-X", "POST", "\(url)/admin/api/services/churn/actions/setMapping", "-d", mapping], in: scratch).status == 200)
         #expect(try await curl(predict, in: scratch).status == 400, "a hash-mapped service needs a dispatch key")
@@ -123,7 +136,8 @@ import Testing
         let files = try FileManager.default.contentsOfDirectory(atPath: logs.path)
         let lines = try files.flatMap { try String(contentsOf: logs.appendingPathComponent($0), encoding: .utf8).split(separator: "\n") }
         let events = try lines.map { try JSONValue.parse(String($0)) }
-        #expect(events.count == 4, "one event per public query")
+        #expect(events.count == 5, "one event per public query")
+        #expect(events.contains { $0["requestId"] == "caller-7" }, "the caller's request id is the event's")
         #expect(events.allSatisfy { $0["msgType"] == "prediction-query" && $0["requestId"]?.stringValue?.isEmpty == false })
         #expect(events.allSatisfy { ($0["timestamp"]?.stringValue ?? "").hasSuffix("Z") }, "timestamps carry their time zone")
         #expect(events.contains { $0["generation"] == "v2" && $0["features"]?["tenure"] == 2 })

@@ -250,15 +250,14 @@ struct NodeResponder: HTTPResponder {
         json(status, bytes: body.serialized(sortingKeys: false), requestID: requestID)
     }
 
-    /// A JSON answer already written. Its fields are gathered in one reserved list, the length
-    /// included (appending to the shared constant fields copied them, and the response grew the
-    /// copy again for the length).
+    /// A JSON answer already written. Its fields go into one list reserved with room for the
+    /// request id and the length `Response` adds (appending to the shared constant fields copied
+    /// them, and the response then grew the copy for the length).
     func json(_ status: Int, bytes: [UInt8], requestID: String? = nil) -> Response {
         var headers = HTTPFields()
         headers.reserveCapacity(Self.answerHeaders.count + 2)
         headers.append(contentsOf: Self.answerHeaders)
         if let requestID { headers.append(HTTPField(name: Self.requestIDHeader, value: requestID)) }
-        headers.append(HTTPField(name: .contentLength, value: String(bytes.count)))
         return Response(status: HTTPResponse.Status(code: status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }
